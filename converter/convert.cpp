@@ -1,0 +1,166 @@
+#include "convert.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include "family_timm.h"
+#include "json.h"
+#include "safetensors.h"
+#include "timm_arch.h"
+
+namespace vitrt::conv {
+
+std::shared_ptr<const std::vector<uint8_t>> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  auto bytes = std::make_shared<std::vector<uint8_t>>();
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  if (size < 0) throw std::runtime_error("cannot read " + path);
+  in.seekg(0);
+  bytes->resize(size_t(size));
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes->data()), size))
+    throw std::runtime_error("cannot read " + path);
+  return bytes;
+}
+
+TensorMap read_checkpoint(const std::string& path) {
+  auto bytes = read_file(path);
+  if (looks_like_safetensors(*bytes) || (path.size() >= 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0))
+    return read_safetensors(bytes, path);
+  throw std::runtime_error(path + ": unrecognised checkpoint format (supported: .safetensors)");
+}
+
+namespace {
+
+std::vector<std::string> read_labels(const std::string& path) {
+  auto bytes = read_file(path);
+  std::vector<std::string> labels;
+  std::string line;
+  for (uint8_t b : *bytes) {
+    if (b == '\n') {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      labels.push_back(line);
+      line.clear();
+    } else {
+      line += char(b);
+    }
+  }
+  if (!line.empty()) labels.push_back(line);
+  if (labels.empty()) throw std::runtime_error(path + ": no labels");
+  return labels;
+}
+
+std::vector<float> per_channel(const Param<std::vector<float>>& p, int channels, const char* what) {
+  if (p->size() == 1) return std::vector<float>(size_t(channels), p->front());
+  if (int(p->size()) != channels)
+    throw std::runtime_error(std::string(what) + " (from " + p.source + ") has " + std::to_string(p->size()) +
+                             " values but the model has " + std::to_string(channels) + " channels");
+  return *p;
+}
+
+}  // namespace
+
+HParams gather_hparams(const Options& o) {
+  HParams hp;
+  if (!o.arch.empty()) hp = arch_hparams(o.arch, "--arch " + o.arch);
+  if (!o.config_path.empty()) {
+    auto bytes = read_file(o.config_path);
+    Json config;
+    try {
+      config = parse_json(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+    } catch (const JsonError& e) {
+      throw std::runtime_error(o.config_path + ": invalid JSON: " + e.what());
+    }
+    hp = hparams_from_config(config, o.config_path);
+  }
+  if (!o.labels_path.empty()) hp.labels.set(read_labels(o.labels_path), "--labels " + o.labels_path);
+  return overlay(hp, o.flags);
+}
+
+void finish_model(Model& m, const HParams& hp, std::vector<std::string>& notes) {
+  const int channels = m.config.channels;
+  Preprocess& p = m.preprocess;  // defaults: ImageNet statistics
+  if (!hp.mean || !hp.std)
+    notes.push_back("note: no " + std::string(!hp.mean && !hp.std ? "mean/std" : !hp.mean ? "mean" : "std") +
+                    " given; using ImageNet's (mean 0.485,0.456,0.406 std 0.229,0.224,0.225)");
+  if (hp.mean) p.mean = per_channel(hp.mean, channels, "mean");
+  if (hp.std) p.std = per_channel(hp.std, channels, "std");
+  for (float s : p.std)
+    if (!(s > 0)) throw std::runtime_error("std values must be positive (from " + hp.std.source + ")");
+  if (int(p.mean.size()) != channels || int(p.std.size()) != channels)
+    throw std::runtime_error("the model has " + std::to_string(channels) + " channels; pass --mean and --std");
+  if (hp.crop_pct) {
+    if (*hp.crop_pct > 1.0f) throw std::runtime_error("crop_pct above 1 (from " + hp.crop_pct.source + ")");
+    p.crop_pct = *hp.crop_pct;
+  }
+  if (hp.interpolation) p.interpolation = *hp.interpolation;
+  if (hp.resize) p.resize = *hp.resize;
+  if (hp.labels) {
+    if (int(hp.labels->size()) != m.config.num_classes)
+      throw std::runtime_error(std::to_string(hp.labels->size()) + " labels (from " + hp.labels.source +
+                               ") but the model has " + std::to_string(m.config.num_classes) + " classes");
+    m.labels = *hp.labels;
+  }
+}
+
+Conversion convert(const Options& o) {
+  HParams hp = gather_hparams(o);
+  TensorMap tensors = read_checkpoint(o.checkpoint);
+  Conversion c;
+  if (is_timm_vit(tensors)) {
+    c.family = "timm VisionTransformer";
+    c.model = map_timm_vit(tensors, hp);
+  } else {
+    std::string some;
+    int n = 0;
+    for (auto it = tensors.begin(); it != tensors.end() && n < 5; ++it, ++n) some += (n ? ", " : "") + it->first;
+    throw std::runtime_error(o.checkpoint + ": unrecognised checkpoint layout (supported: timm VisionTransformer/DeiT); "
+                             "its tensors include: " + (some.empty() ? "none" : some));
+  }
+  finish_model(c.model, hp, c.notes);
+  return c;
+}
+
+int64_t count_params(const Model& m) {
+  int64_t n = 0;
+  auto t = [&](const Tensor& x) { n += int64_t(x.data.size()); };
+  auto lin = [&](const Linear& l) { t(l.weight); t(l.bias); };
+  auto norm = [&](const Norm& l) { t(l.weight); t(l.bias); };
+  norm(m.patch_norm_in);
+  lin(m.patch_embed);
+  norm(m.patch_norm_out);
+  for (const Conv2d& s : m.stem_convs) { t(s.weight); t(s.bias); }
+  t(m.cls_token);
+  t(m.dist_token);
+  t(m.pos_embed);
+  for (const Block& b : m.blocks) {
+    norm(b.norm1); lin(b.qkv); lin(b.proj); norm(b.norm2); lin(b.fc1); lin(b.fc2);
+  }
+  norm(m.norm);
+  norm(m.fc_norm);
+  lin(m.pre_logits);
+  lin(m.head);
+  lin(m.head_dist);
+  return n;
+}
+
+std::string summary(const Conversion& c, const std::string& output, size_t bytes) {
+  const Config& k = c.model.config;
+  const int patches = (k.image_h / k.patch_h) * (k.image_w / k.patch_w);
+  std::string prefix = k.dist_token ? "cls + dist + " : k.class_token ? "cls + " : "";
+  const char* pool = k.dist_token ? "cls+dist tokens" : k.pooling == 0 ? "cls token" : "mean of patches";
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "%s: dim %d, depth %d, heads %d, mlp %d, image %dx%d, patch %dx%d, tokens %d (%s%d patches), "
+                "pooling %s, %d classes, %.2fM params -> %s (%.1f MiB)",
+                c.family.c_str(), k.dim, k.depth, k.heads, k.mlp_dim, k.image_h, k.image_w, k.patch_h, k.patch_w,
+                patches + int(k.class_token) + int(k.dist_token), prefix.c_str(), patches, pool, k.num_classes,
+                double(count_params(c.model)) / 1e6, output.c_str(), double(bytes) / (1 << 20));
+  return buf;
+}
+
+}  // namespace vitrt::conv

@@ -1,0 +1,42 @@
+// vitrt-convert: checkpoint -> vitrt model file. Every failure is one line on
+// stderr and a non-zero exit.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "convert.h"
+
+int main(int argc, char** argv) {
+  using namespace vitrt::conv;
+  try {
+    Options o = parse_options(std::vector<std::string>(argv + 1, argv + argc));
+    if (o.help) {
+      std::cout << usage();
+      return 0;
+    }
+    Conversion c = convert(o);
+    std::vector<uint8_t> bytes = write_model(c.model, DType::F32);
+    for (const std::string& note : c.notes) std::cerr << note << "\n";
+    std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
+    if (!out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size())) || !out.flush()) {
+      std::cerr << "error: cannot write " << o.output << ": " << std::strerror(errno) << "\n";
+      out.close();
+      std::remove(o.output.c_str());
+      return 1;
+    }
+    std::cout << summary(c, o.output, bytes.size()) << "\n";
+    return 0;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory\n";
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    for (char& ch : msg)
+      if (ch == '\n' || ch == '\r') ch = ' ';
+    std::cerr << "error: " << msg << "\n";
+  }
+  return 1;
+}

@@ -1,0 +1,181 @@
+#include "model_writer.h"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "vitrt/vitrt_generated.h"
+
+namespace vitrt::conv {
+namespace {
+
+namespace fb = flatbuffers;
+namespace s = vitrt::schema;
+
+constexpr uint32_t kSchemaVersion = 1;
+constexpr size_t kTensorAlignment = 64;  // see schema/vitrt.fbs
+
+class Writer {
+ public:
+  explicit Writer(fb::FlatBufferBuilder& b) : b_(b) {}
+
+  fb::Offset<s::Tensor> tensor(const Tensor& t, const std::string& name) {
+    if (!t.present()) {
+      if (!t.data.empty()) throw std::runtime_error(name + ": data without a shape");
+      return 0;
+    }
+    size_t count = 1;
+    for (int32_t d : t.shape) {
+      if (d <= 0) throw std::runtime_error(name + ": non-positive dimension");
+      count *= static_cast<size_t>(d);
+    }
+    if (count != t.data.size())
+      throw std::runtime_error(name + ": shape holds " + std::to_string(count) +
+                               " values, data has " + std::to_string(t.data.size()));
+    const size_t bytes = t.data.size() * sizeof(float);
+    // Align the vector body, not just its length prefix: the runtime reads
+    // the weights in place with 64-byte loads.
+    b_.ForceVectorAlignment(bytes, 1, kTensorAlignment);
+    uint8_t* dst = nullptr;
+    auto data = b_.CreateUninitializedVector(bytes, 1, &dst);
+    if (bytes) std::memcpy(dst, t.data.data(), bytes);  // fp32 little-endian
+    auto shape = b_.CreateVector(t.shape);
+    return s::CreateTensor(b_, s::DType::F32, shape, data);
+  }
+
+  fb::Offset<s::Linear> linear(const Linear& l, const std::string& name) {
+    if (!l.weight.present()) {
+      if (l.bias.present()) throw std::runtime_error(name + ": bias without weight");
+      return 0;
+    }
+    auto w = tensor(l.weight, name + ".weight");
+    auto bias = tensor(l.bias, name + ".bias");
+    return s::CreateLinear(b_, w, bias);
+  }
+
+  fb::Offset<s::Norm> norm(const Norm& n, const std::string& name) {
+    if (!n.weight.present()) {
+      if (n.bias.present()) throw std::runtime_error(name + ": bias without weight");
+      return 0;
+    }
+    auto w = tensor(n.weight, name + ".weight");
+    auto bias = tensor(n.bias, name + ".bias");
+    return s::CreateNorm(b_, w, bias);
+  }
+
+ private:
+  fb::FlatBufferBuilder& b_;
+};
+
+void check_structure(const Model& m) {
+  const Config& c = m.config;
+  if (c.image_h <= 0 || c.image_w <= 0 || c.channels <= 0 || c.patch_h <= 0 || c.patch_w <= 0 ||
+      c.dim <= 0 || c.depth <= 0 || c.heads <= 0 || c.head_dim <= 0 || c.mlp_dim <= 0 ||
+      c.num_classes <= 0)
+    throw std::runtime_error("config: every size must be positive");
+  if (static_cast<int32_t>(m.blocks.size()) != c.depth)
+    throw std::runtime_error("config.depth is " + std::to_string(c.depth) + " but the model has " +
+                             std::to_string(m.blocks.size()) + " blocks");
+  if (!m.labels.empty() && static_cast<int32_t>(m.labels.size()) != c.num_classes)
+    throw std::runtime_error("labels: " + std::to_string(m.labels.size()) + " entries for " +
+                             std::to_string(c.num_classes) + " classes");
+  if (!m.patch_embed.weight.present()) throw std::runtime_error("patch_embed: missing");
+  if (!m.head.weight.present()) throw std::runtime_error("head: missing");
+}
+
+}  // namespace
+
+std::vector<uint8_t> write_model(const Model& m, DType dtype) {
+  if (dtype != DType::F32) throw std::runtime_error("only fp32 models can be written");
+  check_structure(m);
+  const Config& c = m.config;
+
+  fb::FlatBufferBuilder b(1 << 20);
+  Writer w(b);
+
+  // Children first: FlatBuffers tables can only reference finished objects.
+  auto patch_norm_in = w.norm(m.patch_norm_in, "patch_norm_in");
+  auto patch_embed = w.linear(m.patch_embed, "patch_embed");
+  auto patch_norm_out = w.norm(m.patch_norm_out, "patch_norm_out");
+
+  fb::Offset<fb::Vector<fb::Offset<s::Conv2d>>> stem_convs = 0;
+  if (!m.stem_convs.empty()) {
+    std::vector<fb::Offset<s::Conv2d>> convs;
+    for (size_t i = 0; i < m.stem_convs.size(); ++i) {
+      const Conv2d& cv = m.stem_convs[i];
+      const std::string name = "stem_convs[" + std::to_string(i) + "]";
+      auto weight = w.tensor(cv.weight, name + ".weight");
+      auto bias = w.tensor(cv.bias, name + ".bias");
+      convs.push_back(s::CreateConv2d(b, weight, bias, cv.stride, cv.padding, cv.relu));
+    }
+    stem_convs = b.CreateVector(convs);
+  }
+
+  auto cls_token = w.tensor(m.cls_token, "cls_token");
+  auto dist_token = w.tensor(m.dist_token, "dist_token");
+  auto pos_embed = w.tensor(m.pos_embed, "pos_embed");
+
+  std::vector<fb::Offset<s::Block>> blocks;
+  for (size_t i = 0; i < m.blocks.size(); ++i) {
+    const Block& bl = m.blocks[i];
+    const std::string name = "blocks[" + std::to_string(i) + "].";
+    auto norm1 = w.norm(bl.norm1, name + "norm1");
+    auto qkv = w.linear(bl.qkv, name + "qkv");
+    auto proj = w.linear(bl.proj, name + "proj");
+    auto norm2 = w.norm(bl.norm2, name + "norm2");
+    auto fc1 = w.linear(bl.fc1, name + "fc1");
+    auto fc2 = w.linear(bl.fc2, name + "fc2");
+    blocks.push_back(s::CreateBlock(b, norm1, qkv, proj, norm2, fc1, fc2));
+  }
+  auto blocks_vec = b.CreateVector(blocks);
+
+  auto norm = w.norm(m.norm, "norm");
+  auto fc_norm = w.norm(m.fc_norm, "fc_norm");
+  auto pre_logits = w.linear(m.pre_logits, "pre_logits");
+  auto head = w.linear(m.head, "head");
+  auto head_dist = w.linear(m.head_dist, "head_dist");
+
+  fb::Offset<fb::Vector<fb::Offset<fb::String>>> labels = 0;
+  if (!m.labels.empty()) labels = b.CreateVectorOfStrings(m.labels);
+
+  const Preprocess& p = m.preprocess;
+  auto preprocess = s::CreatePreprocess(
+      b, p.mean.empty() ? 0 : b.CreateVector(p.mean), p.std.empty() ? 0 : b.CreateVector(p.std),
+      static_cast<s::ResizeMode>(p.resize), p.crop_pct,
+      static_cast<s::Interpolation>(p.interpolation));
+
+  const float attn_scale =
+      c.attn_scale != 0.f ? c.attn_scale : 1.f / std::sqrt(static_cast<float>(c.head_dim));
+  auto config = s::CreateConfig(
+      b, c.image_h, c.image_w, c.channels, c.patch_h, c.patch_w, c.dim, c.depth, c.heads,
+      c.head_dim, c.mlp_dim, c.num_classes, static_cast<s::NormPlacement>(c.norm_placement),
+      c.ln_eps, static_cast<s::Activation>(c.mlp_activation), attn_scale,
+      static_cast<s::Pooling>(c.pooling), c.class_token, c.dist_token,
+      static_cast<s::PosEmbedKind>(c.pos_embed), c.pos_embed_patches_only,
+      static_cast<s::StemKind>(c.stem));
+
+  s::ModelBuilder mb(b);
+  mb.add_schema_version(kSchemaVersion);
+  mb.add_config(config);
+  mb.add_preprocess(preprocess);
+  if (!labels.IsNull()) mb.add_labels(labels);
+  mb.add_patch_norm_in(patch_norm_in);
+  mb.add_patch_embed(patch_embed);
+  mb.add_patch_norm_out(patch_norm_out);
+  mb.add_stem_convs(stem_convs);
+  mb.add_cls_token(cls_token);
+  mb.add_dist_token(dist_token);
+  mb.add_pos_embed(pos_embed);
+  mb.add_blocks(blocks_vec);
+  mb.add_norm(norm);
+  mb.add_fc_norm(fc_norm);
+  mb.add_pre_logits(pre_logits);
+  mb.add_pre_logits_act(static_cast<s::Activation>(m.pre_logits_act));
+  mb.add_head(head);
+  mb.add_head_dist(head_dist);
+  s::FinishModelBuffer(b, mb.Finish());
+
+  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+}  // namespace vitrt::conv

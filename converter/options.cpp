@@ -1,0 +1,129 @@
+#include "options.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace vitrt::conv {
+
+std::string usage() {
+  return "usage: vitrt-convert CHECKPOINT -o OUT [--arch NAME | --config JSON] [--heads N]\n"
+         "         [--image-size H[xW]] [--patch-size P[xQ]] [--pool cls|mean] [--eps E]\n"
+         "         [--mean a[,b,c] --std a[,b,c]] [--labels FILE] [--dtype fp32]\n"
+         "         [--crop-pct F] [--resize crop|stretch] [--interpolation bicubic|bilinear]\n"
+         "Converts a timm VisionTransformer / DeiT checkpoint (.safetensors) into a vitrt model.\n"
+         "Flags override --config / --arch, which override what the weights imply.\n";
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& flag, const std::string& value, const char* want) {
+  throw std::runtime_error("invalid " + flag + " '" + value + "': expected " + want);
+}
+
+int positive_int(const std::string& flag, const std::string& s) {
+  if (s.empty() || s[0] == '-' || s[0] == '+') bad(flag, s, "a positive integer");
+  errno = 0;
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (errno || *end || v <= 0 || v > 1 << 20) bad(flag, s, "a positive integer");
+  return int(v);
+}
+
+float finite_float(const std::string& flag, const std::string& s) {
+  errno = 0;
+  char* end = nullptr;
+  float v = std::strtof(s.c_str(), &end);
+  if (s.empty() || errno || *end || !std::isfinite(v)) bad(flag, s, "a number");
+  return v;
+}
+
+// "H" or "HxW".
+void size_pair(const std::string& flag, const std::string& s, Param<int>& h, Param<int>& w) {
+  size_t x = s.find('x');
+  h.set(positive_int(flag, s.substr(0, x)), flag);
+  w.set(x == std::string::npos ? *h : positive_int(flag, s.substr(x + 1)), flag);
+}
+
+std::vector<float> float_list(const std::string& flag, const std::string& s) {
+  std::vector<float> out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = s.find(',', start);
+    out.push_back(finite_float(flag, s.substr(start, comma - start)));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
+Options parse_options(const std::vector<std::string>& args) {
+  Options o;
+  HParams& f = o.flags;
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    if (flag == "-h" || flag == "--help") { o.help = true; return o; }
+    if (flag.size() < 2 || flag[0] != '-') { positional.push_back(flag); continue; }
+    if (size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    } else {
+      if (i + 1 >= args.size()) throw std::runtime_error(flag + " needs a value");
+      value = args[++i];
+    }
+    if (flag == "-o" || flag == "--output") o.output = value;
+    else if (flag == "--arch") o.arch = value;
+    else if (flag == "--config") o.config_path = value;
+    else if (flag == "--labels") o.labels_path = value;
+    else if (flag == "--dtype") o.dtype = value;
+    else if (flag == "--heads") f.heads.set(positive_int(flag, value), flag);
+    else if (flag == "--image-size") size_pair(flag, value, f.image_h, f.image_w);
+    else if (flag == "--patch-size") size_pair(flag, value, f.patch_h, f.patch_w);
+    else if (flag == "--eps") {
+      float eps = finite_float(flag, value);
+      if (eps <= 0) bad(flag, value, "a positive number");
+      f.ln_eps.set(eps, flag);
+    } else if (flag == "--pool") {
+      if (value == "cls") f.pool.set(Pool::Token, flag);
+      else if (value == "mean") f.pool.set(Pool::Mean, flag);
+      else bad(flag, value, "cls or mean");
+    } else if (flag == "--mean") {
+      f.mean.set(float_list(flag, value), flag);
+    } else if (flag == "--std") {
+      std::vector<float> std = float_list(flag, value);
+      for (float s : std)
+        if (s <= 0) bad(flag, value, "positive numbers");
+      f.std.set(std, flag);
+    } else if (flag == "--crop-pct") {
+      float pct = finite_float(flag, value);
+      if (!(pct > 0 && pct <= 1)) bad(flag, value, "a number in (0, 1]");
+      f.crop_pct.set(pct, flag);
+    } else if (flag == "--resize") {
+      // Values of schema ResizeMode.
+      if (value == "crop") f.resize.set(0, flag);
+      else if (value == "stretch") f.resize.set(1, flag);
+      else bad(flag, value, "crop or stretch");
+    } else if (flag == "--interpolation") {
+      // Values of schema Interpolation.
+      if (value == "bilinear") f.interpolation.set(0, flag);
+      else if (value == "bicubic") f.interpolation.set(1, flag);
+      else bad(flag, value, "bicubic or bilinear");
+    } else {
+      throw std::runtime_error("unknown option " + flag + " (see --help)");
+    }
+  }
+  if (positional.size() != 1)
+    throw std::runtime_error(positional.empty() ? "no checkpoint given (see --help)"
+                                                : "expected one checkpoint, got " + std::to_string(positional.size()));
+  o.checkpoint = positional[0];
+  if (o.output.empty()) throw std::runtime_error("no output file given: pass -o OUT");
+  if (!o.arch.empty() && !o.config_path.empty()) throw std::runtime_error("pass --arch or --config, not both");
+  if (o.dtype == "fp16" || o.dtype == "int8") throw std::runtime_error("--dtype " + o.dtype + " is not supported yet");
+  if (o.dtype != "fp32") bad("--dtype", o.dtype, "fp32");
+  return o;
+}
+
+}  // namespace vitrt::conv

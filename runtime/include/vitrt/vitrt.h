@@ -1,0 +1,100 @@
+/* vitrt C API: run a Vision Transformer from a vitrt model file with every
+ * activation in one caller-provided arena.
+ *
+ * Typical use:
+ *   vitrt_model m;
+ *   if (vitrt_open(&m, file_bytes, file_size) != VITRT_OK) puts(vitrt_last_error(&m));
+ *   size_t need = vitrt_arena_size(&m);
+ *   vitrt_bind_arena(&m, arena, need);          // plans all activations once
+ *   vitrt_run(&m, input_nchw, input_count);     // no heap, no exceptions
+ *   const float* logits = vitrt_logits(&m);     // vitrt_num_classes(&m) values
+ *
+ * The model bytes must outlive `m` and stay unchanged: weights are read in
+ * place. No function here allocates memory. */
+#ifndef VITRT_VITRT_H
+#define VITRT_VITRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vitrt_status {
+  VITRT_OK = 0,
+  VITRT_ERR_INVALID_ARGUMENT = 1, /* null pointer, wrong input size, ... */
+  VITRT_ERR_INVALID_MODEL = 2,    /* not a vitrt file, corrupt, inconsistent */
+  VITRT_ERR_UNSUPPORTED = 3,      /* valid file using a feature not built in */
+  VITRT_ERR_VERSION = 4,          /* schema version this runtime does not know */
+  VITRT_ERR_ARENA_TOO_SMALL = 5,
+  VITRT_ERR_ALIGNMENT = 6,        /* model or arena pointer misaligned */
+  VITRT_ERR_STATE = 7             /* call out of order (run before bind, ...) */
+} vitrt_status;
+
+/* Model bytes must start at an address aligned to this; the arena too. */
+#define VITRT_MODEL_ALIGNMENT 16
+#define VITRT_ARENA_ALIGNMENT 64
+
+/* The handle is caller-owned storage, so opening a model needs no heap. Its
+ * contents are private to the runtime. */
+#define VITRT_MODEL_STORAGE_WORDS 128
+typedef struct vitrt_model {
+  uint64_t opaque_[VITRT_MODEL_STORAGE_WORDS];
+} vitrt_model;
+
+/* Work-sharing hook: run fn(ctx, 0..ntasks-1), in any order or in parallel,
+ * and return when every task has finished. */
+typedef void (*vitrt_task_fn)(void* ctx, int task);
+typedef void (*vitrt_parallel_fn)(void* pool, vitrt_task_fn fn, void* ctx, int ntasks);
+
+/* Short fixed text for a status code. */
+const char* vitrt_status_string(vitrt_status status);
+
+/* Verify (FlatBuffers verifier + semantic checks of every size, shape and
+ * offset) and open a model held in memory. */
+vitrt_status vitrt_open(vitrt_model* m, const void* data, size_t size);
+
+/* Detailed message for the last failed call on `m` ("" if none). */
+const char* vitrt_last_error(const vitrt_model* m);
+
+/* Bytes of arena that vitrt_bind_arena needs, valid once opened. */
+size_t vitrt_arena_size(const vitrt_model* m);
+
+/* Plan every activation into `arena` (VITRT_ARENA_ALIGNMENT aligned). */
+vitrt_status vitrt_bind_arena(vitrt_model* m, void* arena, size_t size);
+
+/* Optional: share work across `threads` through `parallel`. Threads > 1 need
+ * a larger arena (per-thread scratch): call before vitrt_arena_size. */
+vitrt_status vitrt_set_parallel(vitrt_model* m, vitrt_parallel_fn parallel, void* pool, int threads);
+
+/* Run on one image, float NCHW [1, channels, image_h, image_w]. */
+vitrt_status vitrt_run(vitrt_model* m, const float* input, size_t count);
+
+/* Logits of the last run, in the arena; NULL before the first run. */
+const float* vitrt_logits(const vitrt_model* m);
+
+/* Model facts, valid once opened. */
+typedef struct vitrt_info {
+  int32_t image_h, image_w, channels;
+  int32_t patch_h, patch_w;
+  int32_t dim, depth, heads, head_dim, mlp_dim;
+  int32_t num_tokens, num_classes;
+  uint32_t schema_version;
+  float mean[4], std[4];      /* per channel (first `channels` used) */
+  int32_t resize_mode;        /* vitrt.schema.ResizeMode */
+  int32_t interpolation;      /* vitrt.schema.Interpolation */
+  float crop_pct;
+  size_t weight_bytes;        /* sum of tensor data */
+} vitrt_info;
+vitrt_status vitrt_get_info(const vitrt_model* m, vitrt_info* info);
+
+/* Class label i (NUL-terminated, in the model bytes), or NULL when the model
+ * has no labels or i is out of range. */
+const char* vitrt_label(const vitrt_model* m, int32_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VITRT_VITRT_H */

@@ -1,0 +1,343 @@
+// vitrt_open's checks: the FlatBuffers verifier makes every access in bounds,
+// then every config value, tensor shape, size and alignment is checked
+// against what the forward pass will read, so run() needs no checks at all.
+#include <float.h>
+
+#include "state.h"
+#include "vitrt/vitrt_generated.h"
+
+namespace vitrt {
+namespace {
+
+namespace s = schema;
+
+constexpr uint32_t kSchemaVersion = 1;
+constexpr uint64_t kTensorAlignment = 64;
+constexpr int64_t kMaxImage = 65536, kMaxChannels = 64, kMaxDim = 16384, kMaxDepth = 1024;
+constexpr int64_t kMaxHeads = 1024, kMaxMlp = 65536, kMaxTokens = 16384, kMaxClasses = 1000000;
+constexpr int64_t kMaxPatchLen = 65536, kMaxInner = 65536;
+constexpr int kMaxRank = 4;
+
+bool positive_finite(float v) { return v > 0.f && v <= FLT_MAX; }  // false for NaN
+
+class Checker {
+ public:
+  Checker(State& st, const uint8_t* base) : st_(st), base_(base) {}
+
+  bool ok() const { return status_ == VITRT_OK; }
+  vitrt_status status() const { return status_; }
+
+  // Records the first failure only; later checks are skipped by callers.
+  Message error(vitrt_status code) {
+    status_ = code;
+    return fail(st_);
+  }
+
+  bool int_field(const char* name, int64_t v, int64_t max) {
+    if (v >= 1 && v <= max) return true;
+    error(VITRT_ERR_INVALID_MODEL) << "config." << name << ": " << v << ", expected 1.." << max;
+    return false;
+  }
+
+  // A [d0] or [d0, d1] fp32 tensor (d1 < 0 for rank 1) named prefix+field+sub.
+  void tensor(const s::Tensor* t, const char* prefix, const char* field, const char* sub,
+              bool required, int64_t d0, int64_t d1 = -1) {
+    if (!ok()) return;
+    if (!t) {
+      if (required) error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ": missing";
+      return;
+    }
+    const s::DType dt = t->dtype();
+    if (dt == s::DType::F16 || dt == s::DType::I8 || dt == s::DType::I32) {
+      error(VITRT_ERR_UNSUPPORTED) << prefix << field << sub
+                                   << ": fp16/int8 not supported by this runtime build yet";
+      return;
+    }
+    if (dt != s::DType::F32) {
+      error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ": unknown dtype "
+                                     << static_cast<int32_t>(dt);
+      return;
+    }
+    const int rank = d1 < 0 ? 1 : 2;
+    const int64_t want[2] = {d0, d1};
+    const auto* shape = t->shape();
+    bool same = shape && static_cast<int>(shape->size()) == rank;
+    for (int i = 0; same && i < rank; ++i) same = shape->Get(i) == want[i];
+    if (!same) {
+      Message m = error(VITRT_ERR_INVALID_MODEL);
+      m << prefix << field << sub << ": shape [";
+      const int n = shape ? static_cast<int>(shape->size()) : 0;
+      for (int i = 0; i < n && i < kMaxRank; ++i) m << (i ? "," : "") << shape->Get(i);
+      if (n > kMaxRank) m << ",...";
+      m << "], expected [" << d0;
+      if (rank == 2) m << "," << d1;
+      m << "]";
+      return;
+    }
+    const auto* data = t->data();
+    const uint64_t bytes = static_cast<uint64_t>(d0) * (rank == 2 ? d1 : 1) * sizeof(float);
+    if (!data || data->size() != bytes) {
+      error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ": data has "
+                                     << static_cast<uint64_t>(data ? data->size() : 0)
+                                     << " bytes, expected " << bytes;
+      return;
+    }
+    if (static_cast<uint64_t>(data->Data() - base_) % kTensorAlignment != 0) {
+      error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub
+                                     << ": data is not 64-byte aligned in the file";
+      return;
+    }
+    st_.weight_bytes += bytes;
+  }
+
+  void linear(const s::Linear* l, const char* prefix, const char* field, bool required,
+              int64_t out, int64_t in) {
+    if (!ok()) return;
+    if (!l) {
+      if (required) error(VITRT_ERR_INVALID_MODEL) << prefix << field << ": missing";
+      return;
+    }
+    tensor(l->weight(), prefix, field, ".weight", true, out, in);
+    tensor(l->bias(), prefix, field, ".bias", false, out);
+  }
+
+  void norm(const s::Norm* n, const char* prefix, const char* field, bool required, int64_t dim) {
+    if (!ok()) return;
+    if (!n) {
+      if (required) error(VITRT_ERR_INVALID_MODEL) << prefix << field << ": missing";
+      return;
+    }
+    tensor(n->weight(), prefix, field, ".weight", true, dim);
+    tensor(n->bias(), prefix, field, ".bias", false, dim);
+  }
+
+  void absent(const void* p, const char* field, const char* why) {
+    if (ok() && p) error(VITRT_ERR_INVALID_MODEL) << field << ": present, but " << why;
+  }
+
+ private:
+  State& st_;
+  const uint8_t* base_;
+  vitrt_status status_ = VITRT_OK;
+};
+
+// Config values and the sizes derived from them, computed in 64 bits.
+void check_config(Checker& c, const s::Config& cf, Dims& d) {
+  if (!(c.int_field("image_h", cf.image_h(), kMaxImage) &&
+        c.int_field("image_w", cf.image_w(), kMaxImage) &&
+        c.int_field("channels", cf.channels(), kMaxChannels) &&
+        c.int_field("patch_h", cf.patch_h(), cf.image_h()) &&
+        c.int_field("patch_w", cf.patch_w(), cf.image_w()) &&
+        c.int_field("dim", cf.dim(), kMaxDim) && c.int_field("depth", cf.depth(), kMaxDepth) &&
+        c.int_field("heads", cf.heads(), kMaxHeads) &&
+        c.int_field("head_dim", cf.head_dim(), kMaxDim) &&
+        c.int_field("mlp_dim", cf.mlp_dim(), kMaxMlp) &&
+        c.int_field("num_classes", cf.num_classes(), kMaxClasses)))
+    return;
+  if (cf.image_h() % cf.patch_h() || cf.image_w() % cf.patch_w()) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "config: image " << cf.image_h() << "x" << cf.image_w()
+                                     << " is not divisible by patch " << cf.patch_h() << "x"
+                                     << cf.patch_w();
+    return;
+  }
+  const int64_t grid_h = cf.image_h() / cf.patch_h(), grid_w = cf.image_w() / cf.patch_w();
+  const int64_t patches = grid_h * grid_w;
+  const int64_t prefix = (cf.class_token() ? 1 : 0) + (cf.dist_token() ? 1 : 0);
+  const int64_t patch_len = int64_t{cf.channels()} * cf.patch_h() * cf.patch_w();
+  const int64_t inner = int64_t{cf.heads()} * cf.head_dim();
+  if (!(c.int_field("(tokens)", patches + prefix, kMaxTokens) &&
+        c.int_field("(channels*patch_h*patch_w)", patch_len, kMaxPatchLen) &&
+        c.int_field("(heads*head_dim)", inner, kMaxInner)))
+    return;
+
+  const auto np = static_cast<int>(cf.norm_placement());
+  const auto act = static_cast<int>(cf.mlp_activation());
+  const auto pool = static_cast<int>(cf.pooling());
+  const auto pos = static_cast<int>(cf.pos_embed());
+  const auto stem = static_cast<int>(cf.stem());
+  if (np > 1 || np < 0 || act < 0 || act > 4 || pool < 0 || pool > 2 || pos < 0 || pos > 2 ||
+      stem < 0 || stem > 1) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "config: unknown enum value (norm_placement " << np
+                                     << ", mlp_activation " << act << ", pooling " << pool
+                                     << ", pos_embed " << pos << ", stem " << stem << ")";
+    return;
+  }
+  if (cf.stem() == s::StemKind::ConvStem) {
+    c.error(VITRT_ERR_UNSUPPORTED) << "config.stem: ConvStem not supported by this runtime build yet";
+    return;
+  }
+  if (!positive_finite(cf.ln_eps()) || !positive_finite(cf.attn_scale())) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "config: ln_eps and attn_scale must be positive and finite";
+    return;
+  }
+  if (cf.pooling() == s::Pooling::ClassToken && !cf.class_token()) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "config.pooling: ClassToken without a class token";
+    return;
+  }
+  if (cf.dist_token() && (!cf.class_token() || cf.pooling() != s::Pooling::ClassToken)) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "config.dist_token: needs class_token and ClassToken pooling";
+    return;
+  }
+
+  d.image_h = cf.image_h();
+  d.image_w = cf.image_w();
+  d.channels = cf.channels();
+  d.patch_h = cf.patch_h();
+  d.patch_w = cf.patch_w();
+  d.grid_h = static_cast<int32_t>(grid_h);
+  d.grid_w = static_cast<int32_t>(grid_w);
+  d.dim = cf.dim();
+  d.depth = cf.depth();
+  d.heads = cf.heads();
+  d.head_dim = cf.head_dim();
+  d.mlp_dim = cf.mlp_dim();
+  d.num_classes = cf.num_classes();
+  d.patches = static_cast<int32_t>(patches);
+  d.prefix = static_cast<int32_t>(prefix);
+  d.tokens = static_cast<int32_t>(patches + prefix);
+  d.patch_len = static_cast<int32_t>(patch_len);
+  d.inner = static_cast<int32_t>(inner);
+  d.features = d.dim;
+  d.eps = cf.ln_eps();
+  d.attn_scale = cf.attn_scale();
+  d.post_norm = cf.norm_placement() == s::NormPlacement::Post;
+  d.mlp_act = static_cast<uint8_t>(act);
+  d.pooling = static_cast<uint8_t>(pool);
+  d.class_token = cf.class_token();
+  d.dist_token = cf.dist_token();
+  d.pos_embed = cf.pos_embed() != s::PosEmbedKind::None;
+  d.pos_patches_only = cf.pos_embed_patches_only();
+}
+
+void check_preprocess(Checker& c, const s::Preprocess* p, int32_t channels) {
+  if (!c.ok() || !p) return;
+  const auto* mean = p->mean();
+  const auto* std = p->std();
+  if ((mean && static_cast<int32_t>(mean->size()) != channels) ||
+      (std && static_cast<int32_t>(std->size()) != channels)) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "preprocess: mean/std need " << channels << " values";
+    return;
+  }
+  for (uint32_t i = 0; std && i < std->size(); ++i) {
+    const float v = std->Get(i);
+    if (!(positive_finite(v) || positive_finite(-v))) {
+      c.error(VITRT_ERR_INVALID_MODEL) << "preprocess.std[" << i << "]: zero or not finite";
+      return;
+    }
+  }
+  const auto resize = static_cast<int>(p->resize());
+  const auto interp = static_cast<int>(p->interpolation());
+  if (resize < 0 || resize > 1 || interp < 0 || interp > 1 || !positive_finite(p->crop_pct()))
+    c.error(VITRT_ERR_INVALID_MODEL) << "preprocess: bad resize/interpolation/crop_pct";
+}
+
+void check_blocks(Checker& c, const s::Model& m, const Dims& d) {
+  if (!c.ok()) return;
+  const auto* blocks = m.blocks();
+  const int64_t n = blocks ? blocks->size() : 0;
+  if (n != d.depth) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "blocks: " << n << " entries, config.depth is " << d.depth;
+    return;
+  }
+  for (int32_t i = 0; i < d.depth && c.ok(); ++i) {
+    char prefix[32];
+    Message(prefix, sizeof(prefix)) << "blocks[" << i << "].";
+    const s::Block* b = blocks->Get(i);
+    c.norm(b->norm1(), prefix, "norm1", true, d.dim);
+    c.linear(b->qkv(), prefix, "qkv", true, 3 * int64_t{d.inner}, d.dim);
+    if (!b->proj() && c.ok() && d.inner != d.dim)
+      c.error(VITRT_ERR_INVALID_MODEL) << prefix << "proj: missing, and heads*head_dim "
+                                       << d.inner << " != dim " << d.dim;
+    c.linear(b->proj(), prefix, "proj", false, d.dim, d.inner);
+    c.norm(b->norm2(), prefix, "norm2", true, d.dim);
+    c.linear(b->fc1(), prefix, "fc1", true, d.mlp_dim, d.dim);
+    c.linear(b->fc2(), prefix, "fc2", true, d.dim, d.mlp_dim);
+  }
+}
+
+void check_model(Checker& c, const s::Model& m, Dims& d) {
+  check_config(c, *m.config(), d);
+  check_preprocess(c, m.preprocess(), d.channels);
+  if (!c.ok()) return;
+  const auto* labels = m.labels();
+  if (labels && static_cast<int64_t>(labels->size()) != d.num_classes) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "labels: " << static_cast<uint64_t>(labels->size())
+                                     << " entries for " << d.num_classes << " classes";
+    return;
+  }
+  if (m.stem_convs() && m.stem_convs()->size())
+    c.error(VITRT_ERR_INVALID_MODEL) << "stem_convs: present, but config.stem is Patchify";
+
+  c.norm(m.patch_norm_in(), "", "patch_norm_in", false, d.patch_len);
+  c.linear(m.patch_embed(), "", "patch_embed", true, d.dim, d.patch_len);
+  c.norm(m.patch_norm_out(), "", "patch_norm_out", false, d.dim);
+  if (d.class_token) c.tensor(m.cls_token(), "", "cls_token", "", true, d.dim);
+  else c.absent(m.cls_token(), "cls_token", "config.class_token is false");
+  if (d.dist_token) c.tensor(m.dist_token(), "", "dist_token", "", true, d.dim);
+  else c.absent(m.dist_token(), "dist_token", "config.dist_token is false");
+  if (d.pos_embed)
+    c.tensor(m.pos_embed(), "", "pos_embed", "", true, d.pos_patches_only ? d.patches : d.tokens,
+             d.dim);
+  else c.absent(m.pos_embed(), "pos_embed", "config.pos_embed is None");
+  check_blocks(c, m, d);
+
+  c.norm(m.norm(), "", "norm", false, d.dim);
+  c.norm(m.fc_norm(), "", "fc_norm", false, d.dim);
+  const auto act = static_cast<int>(m.pre_logits_act());
+  if (c.ok() && (act < 0 || act > 4))
+    c.error(VITRT_ERR_INVALID_MODEL) << "pre_logits_act: unknown activation " << act;
+  if (c.ok() && m.pre_logits()) {
+    const auto* w = m.pre_logits()->weight();
+    const auto* shape = w ? w->shape() : nullptr;
+    const int64_t out = shape && shape->size() == 2 ? shape->Get(0) : 0;
+    if (c.int_field("(pre_logits features)", out, kMaxDim)) d.features = static_cast<int32_t>(out);
+    c.linear(m.pre_logits(), "", "pre_logits", false, d.features, d.dim);
+  }
+  d.pre_logits_act = static_cast<uint8_t>(act);
+  c.linear(m.head(), "", "head", true, d.num_classes, d.features);
+  if (d.dist_token) {
+    c.absent(m.fc_norm(), "fc_norm", "the distillation head reads tokens 0 and 1 directly");
+    c.absent(m.pre_logits(), "pre_logits", "the distillation head reads tokens 0 and 1 directly");
+    c.linear(m.head_dist(), "", "head_dist", true, d.num_classes, d.dim);
+  } else {
+    c.absent(m.head_dist(), "head_dist", "config.dist_token is false");
+  }
+}
+
+}  // namespace
+
+vitrt_status open_model(State& st, const void* data, size_t size) {
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  if (reinterpret_cast<uintptr_t>(data) % VITRT_MODEL_ALIGNMENT) {
+    fail(st) << "model bytes must be " << int32_t{VITRT_MODEL_ALIGNMENT} << "-byte aligned";
+    return VITRT_ERR_ALIGNMENT;
+  }
+  if (size < 8 || !s::ModelBufferHasIdentifier(bytes)) {
+    fail(st) << "not a vitrt model (file identifier is not VITR)";
+    return VITRT_ERR_INVALID_MODEL;
+  }
+  if (size >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+    fail(st) << "model file too large (" << static_cast<uint64_t>(size) << " bytes)";
+    return VITRT_ERR_INVALID_MODEL;
+  }
+  // Depth: Model > blocks > Block > Linear > Tensor > data is 6 levels.
+  flatbuffers::Verifier verifier(bytes, size, /*max_depth=*/16, /*max_tables=*/1 << 20);
+  if (!s::VerifyModelBuffer(verifier)) {
+    fail(st) << "corrupt model file (FlatBuffers verification failed, " << static_cast<uint64_t>(size)
+             << " bytes)";
+    return VITRT_ERR_INVALID_MODEL;
+  }
+  const s::Model* m = s::GetModel(bytes);
+  if (m->schema_version() != kSchemaVersion) {
+    fail(st) << "schema_version " << m->schema_version() << " is not supported (this runtime reads "
+             << kSchemaVersion << ")";
+    return VITRT_ERR_VERSION;
+  }
+  Checker c(st, bytes);
+  st.weight_bytes = 0;
+  check_model(c, *m, st.d);
+  if (c.ok()) st.model = m;
+  return c.status();
+}
+
+}  // namespace vitrt

@@ -1,0 +1,77 @@
+// The runtime's private state, kept inside the caller's vitrt_model storage.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "message.h"
+#include "vitrt/vitrt.h"
+
+namespace vitrt {
+namespace schema {
+struct Model;
+}
+
+// Every activation buffer of the forward pass; the planner places them.
+enum Buffer : int {
+  kPatches,     // flattened input patches
+  kTokens,      // residual stream [tokens, dim]
+  kNormA,       // LN1 output (pre-norm)
+  kQkv,         // [tokens, 3 * inner]
+  kScratch,     // attention score rows, one per thread
+  kAttn,        // attention output [tokens, inner]
+  kNormB,       // LN2 output (pre-norm)
+  kHidden,      // MLP hidden [tokens, mlp_dim]
+  kPooled,      // pooled feature vector [dim]
+  kFeatures,    // pre_logits output
+  kLogits,
+  kLogitsDist,  // distillation head output
+  kNumBuffers
+};
+
+// Sizes and options resolved from the model config at open.
+struct Dims {
+  int32_t image_h, image_w, channels, patch_h, patch_w, grid_h, grid_w;
+  int32_t dim, depth, heads, head_dim, mlp_dim, num_classes;
+  int32_t patches, prefix, tokens, patch_len, inner, features;
+  float eps, attn_scale;
+  uint8_t post_norm, mlp_act, pooling, pre_logits_act;
+  bool class_token, dist_token, pos_embed, pos_patches_only;
+};
+
+constexpr int kMaxThreads = 64;
+
+struct State {
+  uint32_t magic;  // kOpenMagic once vitrt_open succeeded
+  const schema::Model* model;
+  Dims d;
+  uint64_t weight_bytes;
+
+  vitrt_parallel_fn parallel;
+  void* pool;
+  int32_t threads;
+
+  uint8_t* arena;
+  uint64_t offsets[kNumBuffers];
+  bool bound, ran;
+
+  char error[240];
+};
+constexpr uint32_t kOpenMagic = 0x56495452u;  // "VITR"
+
+static_assert(sizeof(State) <= sizeof(vitrt_model), "State must fit the caller's vitrt_model");
+static_assert(alignof(State) <= alignof(vitrt_model), "vitrt_model storage alignment");
+
+// Starts the message of a failed call; returns a builder to append details.
+inline Message fail(State& st) { return Message(st.error, sizeof(st.error)); }
+
+// model.cpp: verifies `data` and fills st.model, st.d, st.weight_bytes.
+vitrt_status open_model(State& st, const void* data, size_t size);
+
+// vit.cpp: arena layout for st.threads threads; false when the total does
+// not fit size_t on this platform.
+bool plan_arena(const State& st, uint64_t offsets[kNumBuffers], uint64_t* total);
+// vit.cpp: one forward pass over the bound arena; logits land in kLogits.
+void run_vit(State& st, const float* input);
+
+}  // namespace vitrt

@@ -1,0 +1,257 @@
+// The ViT forward pass over the planned arena: stem, tokens, blocks, head.
+#include "kernels/kernels.h"
+#include "planner/planner.h"
+#include "state.h"
+#include "vitrt/vitrt_generated.h"
+
+namespace vitrt {
+namespace {
+
+namespace s = schema;
+using kernels::Act;
+using kernels::Ops;
+
+// Step numbers of the forward pass, for buffer lifetimes. Every block reuses
+// the same steps 1..5: blocks run one after another.
+enum Step : int { kStem, kQkvStep, kAttnStep, kProjStep, kNormBStep, kMlpStep, kPoolStep,
+                  kPreLogitsStep, kHeadStep, kDone };
+
+const float* weights(const s::Tensor* t) {
+  return t ? reinterpret_cast<const float*>(t->data()->Data()) : nullptr;
+}
+
+struct Linear {
+  const float* w;
+  const float* b;
+  int out, in;
+};
+
+Linear linear(const s::Linear* l) {
+  const s::Tensor* w = l->weight();
+  return {weights(w), weights(l->bias()), w->shape()->Get(0), w->shape()->Get(1)};
+}
+
+// Runs fn over st.threads tasks, through the pool when there is one.
+void run_tasks(const State& st, vitrt_task_fn fn, void* ctx) {
+  if (st.threads > 1) {
+    st.parallel(st.pool, fn, ctx, st.threads);
+  } else {
+    fn(ctx, 0);
+  }
+}
+
+struct GemmJob {
+  const Ops* ops;
+  const float* x;
+  int m;
+  Linear l;
+  float* y;
+  bool accumulate;
+  int tasks;
+};
+
+// Task t computes a slice of output features (multiple of 4 wide, so the
+// kernel's 4-column tiles stay whole).
+void gemm_task(void* ctx, int t) {
+  const GemmJob& g = *static_cast<const GemmJob*>(ctx);
+  const int chunk = ((g.l.out + g.tasks - 1) / g.tasks + 3) & ~3;
+  const int n0 = t * chunk;
+  const int n1 = n0 + chunk < g.l.out ? n0 + chunk : g.l.out;
+  if (n0 >= n1) return;
+  g.ops->gemm(g.x, g.m, g.l.in, g.l.w + static_cast<size_t>(n0) * g.l.in, g.l.b ? g.l.b + n0 : nullptr,
+              n1 - n0, g.y + n0, g.l.out, g.accumulate);
+}
+
+struct AttnJob {
+  const Ops* ops;
+  const Dims* d;
+  const float* qkv;
+  float* out;
+  float* scratch;
+  size_t scratch_stride;
+  int tasks;
+};
+
+void attention_task(void* ctx, int t) {
+  const AttnJob& a = *static_cast<const AttnJob*>(ctx);
+  const Dims& d = *a.d;
+  const int h0 = d.heads * t / a.tasks, h1 = d.heads * (t + 1) / a.tasks;
+  if (h0 < h1)
+    a.ops->attention(a.qkv, a.out, a.scratch + a.scratch_stride * t, d.tokens, d.heads, d.head_dim,
+                     d.attn_scale, h0, h1);
+}
+
+// Floats of attention scratch per thread, rounded to the arena alignment.
+size_t scratch_floats(const Dims& d) {
+  return static_cast<size_t>(planner::align_up(uint64_t{4} * d.tokens) / 4);
+}
+
+class Forward {
+ public:
+  explicit Forward(State& st) : st_(st), d_(st.d), m_(*st.model), ops_(kernels::select_ops()) {}
+
+  void run(const float* input) {
+    stem(input);
+    for (int32_t i = 0; i < d_.depth; ++i) block(*m_.blocks()->Get(i));
+    head();
+  }
+
+ private:
+  float* buf(Buffer b) const { return reinterpret_cast<float*>(st_.arena + st_.offsets[b]); }
+
+  void gemm(const float* x, int m, const s::Linear* l, float* y, bool accumulate) const {
+    GemmJob job{&ops_, x, m, linear(l), y, accumulate, st_.threads};
+    // One row (the head) is too little work to share.
+    if (m == 1 || st_.threads == 1) {
+      job.tasks = 1;
+      gemm_task(&job, 0);
+    } else {
+      run_tasks(st_, gemm_task, &job);
+    }
+  }
+
+  void layernorm(const float* x, float* y, int rows, const s::Norm* n) const {
+    ops_.layernorm(x, y, rows, n->weight()->shape()->Get(0), weights(n->weight()),
+                   weights(n->bias()), d_.eps);
+  }
+
+  static void add(float* y, const float* x, size_t n) {
+    for (size_t i = 0; i < n; ++i) y[i] += x[i];
+  }
+
+  void stem(const float* input) {
+    const int32_t c_n = d_.channels, ph = d_.patch_h, pw = d_.patch_w;
+    float* patches = buf(kPatches);
+    float* x = buf(kTokens);
+    float* x_patches = x + static_cast<size_t>(d_.prefix) * d_.dim;
+    // (c, p, q) order within each patch, patches in raster order.
+    float* dst = patches;
+    for (int32_t gy = 0; gy < d_.grid_h; ++gy)
+      for (int32_t gx = 0; gx < d_.grid_w; ++gx)
+        for (int32_t c = 0; c < c_n; ++c)
+          for (int32_t p = 0; p < ph; ++p) {
+            const float* row =
+                input + (static_cast<size_t>(c) * d_.image_h + gy * ph + p) * d_.image_w + gx * pw;
+            for (int32_t q = 0; q < pw; ++q) *dst++ = row[q];
+          }
+    if (m_.patch_norm_in()) layernorm(patches, patches, d_.patches, m_.patch_norm_in());
+    gemm(patches, d_.patches, m_.patch_embed(), x_patches, false);
+    if (m_.patch_norm_out()) layernorm(x_patches, x_patches, d_.patches, m_.patch_norm_out());
+
+    const float* pos = weights(m_.pos_embed());
+    const size_t dim = static_cast<size_t>(d_.dim);
+    if (pos && d_.pos_patches_only) add(x_patches, pos, dim * d_.patches);
+    float* prefix = x;
+    if (d_.class_token) {
+      const float* cls = weights(m_.cls_token());
+      for (size_t i = 0; i < dim; ++i) prefix[i] = cls[i];
+      prefix += dim;
+    }
+    if (d_.dist_token) {
+      const float* dist = weights(m_.dist_token());
+      for (size_t i = 0; i < dim; ++i) prefix[i] = dist[i];
+    }
+    if (pos && !d_.pos_patches_only) add(x, pos, dim * d_.tokens);
+  }
+
+  // x += proj(attention(qkv(in))).
+  void attention(const s::Block& b, const float* in) const {
+    float* qkv = buf(kQkv);
+    float* attn = buf(kAttn);
+    gemm(in, d_.tokens, b.qkv(), qkv, false);
+    AttnJob job{&ops_, &d_, qkv, attn, buf(kScratch), scratch_floats(d_), st_.threads};
+    run_tasks(st_, attention_task, &job);
+    if (b.proj()) {
+      gemm(attn, d_.tokens, b.proj(), buf(kTokens), true);
+    } else {
+      add(buf(kTokens), attn, static_cast<size_t>(d_.tokens) * d_.dim);
+    }
+  }
+
+  // x += fc2(act(fc1(in))).
+  void mlp(const s::Block& b, const float* in) const {
+    float* hidden = buf(kHidden);
+    gemm(in, d_.tokens, b.fc1(), hidden, false);
+    ops_.activation(hidden, static_cast<size_t>(d_.tokens) * d_.mlp_dim, static_cast<Act>(d_.mlp_act));
+    gemm(hidden, d_.tokens, b.fc2(), buf(kTokens), true);
+  }
+
+  void block(const s::Block& b) const {
+    float* x = buf(kTokens);
+    const int t = d_.tokens;
+    if (d_.post_norm) {
+      attention(b, x);
+      layernorm(x, x, t, b.norm1());
+      mlp(b, x);
+      layernorm(x, x, t, b.norm2());
+    } else {
+      layernorm(x, buf(kNormA), t, b.norm1());
+      attention(b, buf(kNormA));
+      layernorm(x, buf(kNormB), t, b.norm2());
+      mlp(b, buf(kNormB));
+    }
+  }
+
+  void head() const {
+    float* x = buf(kTokens);
+    float* logits = buf(kLogits);
+    const size_t dim = static_cast<size_t>(d_.dim);
+    if (m_.norm()) layernorm(x, x, d_.tokens, m_.norm());
+    if (d_.dist_token) {
+      float* dist = buf(kLogitsDist);
+      gemm(x, 1, m_.head(), logits, false);
+      gemm(x + dim, 1, m_.head_dist(), dist, false);
+      for (int32_t i = 0; i < d_.num_classes; ++i) logits[i] = 0.5f * (logits[i] + dist[i]);
+      return;
+    }
+    float* pooled = buf(kPooled);
+    const auto pooling = static_cast<s::Pooling>(d_.pooling);
+    const int32_t first = pooling == s::Pooling::MeanPatches ? d_.prefix : 0;
+    const int32_t count = pooling == s::Pooling::ClassToken ? 1 : d_.tokens - first;
+    for (size_t i = 0; i < dim; ++i) pooled[i] = 0.f;
+    for (int32_t r = first; r < first + count; ++r) add(pooled, x + r * dim, dim);
+    const float inv = 1.f / static_cast<float>(count);
+    for (size_t i = 0; i < dim; ++i) pooled[i] *= inv;
+    if (m_.fc_norm()) layernorm(pooled, pooled, 1, m_.fc_norm());
+    const float* features = pooled;
+    if (m_.pre_logits()) {
+      float* f = buf(kFeatures);
+      gemm(pooled, 1, m_.pre_logits(), f, false);
+      ops_.activation(f, static_cast<size_t>(d_.features), static_cast<Act>(d_.pre_logits_act));
+      features = f;
+    }
+    gemm(features, 1, m_.head(), logits, false);
+  }
+
+  State& st_;
+  const Dims& d_;
+  const s::Model& m_;
+  const Ops& ops_;
+};
+
+}  // namespace
+
+bool plan_arena(const State& st, uint64_t offsets[kNumBuffers], uint64_t* total) {
+  const Dims& d = st.d;
+  const uint64_t f = sizeof(float), t = d.tokens, pre = d.post_norm ? 0 : 1;
+  planner::BufferRequest req[kNumBuffers] = {};
+  req[kPatches] = {f * d.patches * d.patch_len, kStem, kStem};
+  req[kTokens] = {f * t * d.dim, kStem, kHeadStep};
+  req[kNormA] = {pre * f * t * d.dim, kQkvStep, kQkvStep};
+  req[kQkv] = {f * t * 3 * d.inner, kQkvStep, kAttnStep};
+  req[kScratch] = {f * scratch_floats(d) * st.threads, kAttnStep, kAttnStep};
+  req[kAttn] = {f * t * d.inner, kAttnStep, kProjStep};
+  req[kNormB] = {pre * f * t * d.dim, kNormBStep, kMlpStep};
+  req[kHidden] = {f * t * d.mlp_dim, kMlpStep, kMlpStep};
+  req[kPooled] = {f * d.dim, kPoolStep, kHeadStep};  // head reads it without pre_logits
+  req[kFeatures] = {st.model->pre_logits() ? f * d.features : 0, kPreLogitsStep, kHeadStep};
+  req[kLogits] = {f * d.num_classes, kHeadStep, kDone};
+  req[kLogitsDist] = {d.dist_token ? f * d.num_classes : 0, kHeadStep, kHeadStep};
+
+  const planner::GreedyPlanner greedy;
+  return greedy.plan(req, kNumBuffers, offsets, total) && *total <= SIZE_MAX;
+}
+
+void run_vit(State& st, const float* input) { Forward(st).run(input); }
+
+}  // namespace vitrt

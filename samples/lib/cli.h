@@ -1,0 +1,26 @@
+// Command-line plumbing shared by vitrt-run and vitrt-bench: every error
+// becomes one stderr line and a non-zero exit code.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace vitrt::tools {
+
+// Thrown for misuse of the command line; guarded_main adds the usage hint.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The value after flag argv[i] (advancing i); UsageError when absent.
+std::string flag_value(int argc, char** argv, int& i);
+
+// Integer in [min_value, max_value]; UsageError naming `flag` otherwise.
+int parse_int(const std::string& flag, const std::string& value, int min_value, int max_value);
+
+// Runs `body`, turning any exception into "tool: error: message" on stderr
+// and exit code 1 (2 for usage errors).
+int guarded_main(const char* tool, const std::function<int()>& body);
+
+}  // namespace vitrt::tools

@@ -1,0 +1,26 @@
+// float32 .npy files (NumPy format v1/v2/v3, '<f4', C order): the
+// `--tensor` input of vitrt-run and its `--logits-out`.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vitrt::tools {
+
+struct NpyArray {
+  std::vector<int64_t> shape;  // empty = 0-d (one element)
+  std::vector<float> data;
+};
+
+// Parse .npy bytes; `name` only labels error messages. Throws
+// std::runtime_error for anything but a well-formed '<f4' C-order array.
+NpyArray parse_npy(const uint8_t* bytes, std::size_t size, const std::string& name);
+NpyArray read_npy(const std::string& path);
+
+// Format v1, header padded to 64 bytes like numpy.save.
+std::vector<uint8_t> serialize_npy(const std::vector<int64_t>& shape, const float* data);
+void write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data);
+
+}  // namespace vitrt::tools

@@ -1,0 +1,64 @@
+// Image -> model input, matching the timm/torchvision evaluation transform
+// on float images:
+//   decode (stb_image) -> RGB, or PIL-style 'L' for 1-channel models
+//   -> float / 255
+//   -> resize = F.interpolate(mode, align_corners=False, antialias=True)
+//   -> centre crop (ShorterSideCrop) -> (x - mean) / std, NCHW.
+// ShorterSideCrop scales the image's shorter side to floor(S / crop_pct)
+// with S = min(model height, model width) (timm's img_size for square
+// models), then crops the model size, zero-padding like torchvision if the
+// crop is wider than the resized image.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vitrt/vitrt.h"
+
+namespace vitrt::tools {
+
+enum class ResizeMode { ShorterSideCrop = 0, Stretch = 1 };   // schema ResizeMode
+enum class Interpolation { Bilinear = 0, Bicubic = 1 };       // schema Interpolation
+
+struct PreprocessSpec {
+  int height = 0, width = 0, channels = 3;
+  ResizeMode resize = ResizeMode::ShorterSideCrop;
+  Interpolation interpolation = Interpolation::Bicubic;
+  double crop_pct = 0.875;
+  float mean[4] = {0, 0, 0, 0}, std[4] = {1, 1, 1, 1};
+};
+
+PreprocessSpec spec_from_info(const vitrt_info& info);
+
+// Planar float image, values in [0, 1].
+struct PlanarImage {
+  int height = 0, width = 0, channels = 0;
+  std::vector<float> data;  // [channels][height][width]
+};
+
+// Decoded interleaved 8-bit pixels -> planar [0, 1] floats with `channels`
+// (3: RGB, alpha dropped; 1: PIL's 'L' luma). `src_channels` is 3 or 4.
+PlanarImage to_planar(const uint8_t* pixels, int height, int width, int src_channels, int channels);
+
+// Decode an image file (anything stb_image reads) to `channels`.
+PlanarImage load_image(const std::string& path, int channels);
+
+// Separable antialiased resampling of `img` to a virtual `out_h` x `out_w`
+// image, returning only the window starting at (top, left) of size
+// crop_h x crop_w; window pixels outside the resized image are 0 (like
+// torchvision's CenterCrop padding).
+PlanarImage resize_window(const PlanarImage& img, int out_h, int out_w, Interpolation interpolation,
+                          int top, int left, int crop_h, int crop_w);
+
+// torchvision CenterCrop offset of a `crop` window in `size` pixels
+// (negative: the window is larger and gets zero padding).
+int centre_crop_offset(int size, int crop);
+
+// Resized size of ShorterSideCrop (torchvision Resize(int) semantics).
+void shorter_side_size(const PreprocessSpec& spec, int in_h, int in_w, int& out_h, int& out_w);
+
+// The full transform; returns NCHW [1, channels, height, width].
+std::vector<float> preprocess(const PlanarImage& img, const PreprocessSpec& spec);
+
+}  // namespace vitrt::tools

@@ -1,0 +1,43 @@
+// A model ready to run, as both sample tools use it: file read into an
+// aligned buffer, opened, optional thread pool, arena allocated and bound.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "aligned_buffer.h"
+#include "thread_pool.h"
+#include "vitrt/vitrt.h"
+
+namespace vitrt::tools {
+
+class Session {
+ public:
+  // Throws std::runtime_error carrying the runtime's vitrt_last_error().
+  Session(const std::string& model_path, int threads);
+  // The runtime handle may point into itself; keep it in place.
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const vitrt_info& info() const { return info_; }
+  std::size_t model_bytes() const { return file_.size(); }
+  std::size_t arena_bytes() const { return arena_.size(); }
+  std::size_t input_count() const { return std::size_t(info_.channels) * info_.image_h * info_.image_w; }
+
+  // One [1, C, H, W] input (input_count() floats) -> num_classes logits.
+  const float* run(const float* input);
+  // Class label, or nullptr when the model has none.
+  const char* label(int i) const { return vitrt_label(&model_, i); }
+
+ private:
+  void check(vitrt_status status, const std::string& what) const;
+
+  AlignedBuffer file_;
+  std::unique_ptr<ThreadPool> pool_;
+  vitrt_model model_{};
+  vitrt_info info_{};
+  AlignedBuffer arena_;
+};
+
+}  // namespace vitrt::tools

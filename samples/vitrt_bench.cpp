@@ -1,0 +1,123 @@
+// vitrt-bench: latency of one model on a fixed pseudo-random input.
+//
+//   vitrt-bench MODEL [--threads N] [--runs R] [--warmup W] [--json]
+//
+// --json prints exactly one JSON object on stdout (and nothing else).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "session.h"
+
+namespace vt = vitrt::tools;
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: vitrt-bench MODEL [--threads N] [--runs R] [--warmup W] [--json]\n"
+    "  --threads N  worker threads (default 1)\n"
+    "  --runs R     timed runs (default 20)\n"
+    "  --warmup W   untimed runs first (default 3)\n"
+    "  --json       print one JSON object instead of text\n";
+
+struct Options {
+  std::string model;
+  int threads = 1, runs = 20, warmup = 3;
+  bool json = false;
+};
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--threads") o.threads = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, 256);
+    else if (arg == "--runs") o.runs = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, 1000000);
+    else if (arg == "--warmup") o.warmup = vt::parse_int(arg, vt::flag_value(argc, argv, i), 0, 1000000);
+    else if (arg == "--json") o.json = true;
+    else if (arg.size() > 1 && arg[0] == '-') throw vt::UsageError("unknown option '" + arg + "'");
+    else if (o.model.empty()) o.model = arg;
+    else throw vt::UsageError("unexpected argument '" + arg + "'");
+  }
+  if (o.model.empty()) throw vt::UsageError("missing MODEL");
+  return o;
+}
+
+// Same input on every machine and run: a 64-bit LCG mapped to [-1, 1).
+std::vector<float> bench_input(std::size_t count) {
+  std::vector<float> x(count);
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (float& v : x) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    v = float(int64_t(state >> 40) - (1 << 23)) / float(1 << 23);
+  }
+  return x;
+}
+
+// Nearest-rank percentile of sorted samples.
+double percentile(const std::vector<double>& sorted, double p) {
+  const std::size_t rank = std::size_t(std::ceil(p / 100.0 * sorted.size()));
+  return sorted[std::max<std::size_t>(rank, 1) - 1];
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+int run(int argc, char** argv) {
+  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  const Options o = parse_args(argc, argv);
+  vt::Session session(o.model, o.threads);
+  const std::vector<float> input = bench_input(session.input_count());
+
+  for (int i = 0; i < o.warmup; ++i) session.run(input.data());
+  std::vector<double> ms(o.runs);
+  for (double& t : ms) {
+    const auto start = std::chrono::steady_clock::now();
+    session.run(input.data());
+    t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+  std::sort(ms.begin(), ms.end());
+  const std::size_t mid = ms.size() / 2;
+  const double median = ms.size() % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2.0;
+  const double p90 = percentile(ms, 90.0);
+
+  if (o.json) {
+    std::printf(
+        "{\"model\":%s,\"threads\":%d,\"runs\":%d,\"warmup\":%d,\"latency_ms_median\":%.4f,"
+        "\"latency_ms_p90\":%.4f,\"arena_bytes\":%zu,\"model_bytes\":%zu}\n",
+        json_string(o.model).c_str(), o.threads, o.runs, o.warmup, median, p90, session.arena_bytes(),
+        session.model_bytes());
+  } else {
+    std::printf("model: %s\nmodel bytes: %zu\narena bytes: %zu\nthreads: %d\nruns: %d (warmup %d)\n",
+                o.model.c_str(), session.model_bytes(), session.arena_bytes(), o.threads, o.runs, o.warmup);
+    std::printf("latency median: %.3f ms\nlatency p90: %.3f ms\n", median, p90);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return vt::guarded_main("vitrt-bench", [&] { return run(argc, argv); });
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vitrt needs; only the missing ones, so a
+# second run is quick and needs no network.
+#   bash scripts/setup.sh [build] [test] [cross]     (default: all three)
+#     build  host toolchain, FlatBuffers, Catch2, stb (runtime, converter, samples)
+#     test   Python with PyTorch, for the end-to-end tests and reference outputs
+#     cross  aarch64 Linux + Cortex-M cross compilers, qemu-user for cross tests
+set -euo pipefail
+
+declare -A GROUPS_PKGS=(
+  [build]="build-essential cmake ninja-build libflatbuffers-dev flatbuffers-compiler catch2 libstb-dev zlib1g-dev"
+  [test]="python3-torch python3-numpy libopenblas0-pthread"
+  [cross]="g++-aarch64-linux-gnu qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib"
+)
+
+groups=("$@")
+[ ${#groups[@]} -eq 0 ] && groups=(build test cross)
+
+wanted=()
+for g in "${groups[@]}"; do
+  if [ -z "${GROUPS_PKGS[$g]+x}" ]; then
+    echo "setup.sh: unknown group '$g' (expected: build test cross)" >&2
+    exit 2
+  fi
+  read -r -a pkgs <<<"${GROUPS_PKGS[$g]}"
+  wanted+=("${pkgs[@]}")
+done
+
+missing=()
+for p in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup.sh: all packages present (${groups[*]})"
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "setup.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""End-to-end parity of one fixture case against the PyTorch reference.
+
+  check_parity.py --convert VITRT_CONVERT --run VITRT_RUN CASE_DIR
+
+CASE_DIR comes from make_fixtures.py. Steps:
+  1. vitrt-convert CASE_DIR/model.safetensors -o CASE_DIR/model.vitrt <convert_args.txt>
+  2. vitrt-run model.vitrt --tensor input.npy --logits-out out.npy  vs expected.npy
+  3. if CASE_DIR has image_*.png: one vitrt-run over all images (-> [N, classes])
+     vs the stacked expected_image_*.npy
+Each comparison is numpy.allclose(out, expected, atol=1e-4, rtol=1e-4); the
+max abs error is printed. Exits non-zero on any mismatch or tool failure.
+"""
+import argparse
+import glob
+import os
+import shlex
+import subprocess
+import sys
+
+import numpy as np
+
+ATOL = RTOL = 1e-4
+
+
+def run_tool(cmd):
+    """Run a tool; a failure (or a crash by signal) ends the check."""
+    print('$ ' + ' '.join(shlex.quote(c) for c in cmd), flush=True)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    if p.stdout.strip():
+        print(p.stdout.rstrip())
+    if p.returncode != 0:
+        how = f'killed by signal {-p.returncode}' if p.returncode < 0 else f'exit code {p.returncode}'
+        sys.exit(f'FAIL: {os.path.basename(cmd[0])} {how}: {p.stderr.strip()}')
+    return p
+
+
+def compare(what, out_path, expected):
+    try:
+        out = np.load(out_path)
+    except Exception as e:  # missing or malformed .npy
+        print(f'FAIL {what}: cannot read {out_path}: {e}')
+        return False
+    if out.dtype != np.float32 or out.shape != expected.shape:
+        print(f'FAIL {what}: got {out.dtype} {out.shape}, expected float32 {expected.shape}')
+        return False
+    err = np.abs(out.astype(np.float64) - expected).max()
+    ok = bool(np.isfinite(out).all() and np.allclose(out, expected, atol=ATOL, rtol=RTOL))
+    top_ok = bool((out.argmax(axis=1) == expected.argmax(axis=1)).all())
+    print(f'{"ok  " if ok else "FAIL"} {what}: max abs error {err:.3g} (atol {ATOL}, rtol {RTOL}), '
+          f'top-1 {"matches" if top_ok else "DIFFERS"}')
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--convert', required=True, help='path of vitrt-convert')
+    ap.add_argument('--run', required=True, help='path of vitrt-run')
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('case_dir')
+    a = ap.parse_args()
+    d = a.case_dir
+    with open(os.path.join(d, 'convert_args.txt')) as f:
+        conv_args = shlex.split(f.read())
+
+    model = os.path.join(d, 'model.vitrt')
+    for stale in glob.glob(os.path.join(d, 'out*.npy')) + [model]:
+        if os.path.exists(stale):
+            os.remove(stale)
+    run_tool([a.convert, os.path.join(d, 'model.safetensors'), '-o', model] + conv_args)
+    threads = ['--threads', str(a.threads)]
+
+    ok = True  # every comparison runs even after a mismatch
+    out = os.path.join(d, 'out_tensor.npy')
+    run_tool([a.run, model, '--tensor', os.path.join(d, 'input.npy'), '--logits-out', out] + threads)
+    ok = compare('tensor input', out, np.load(os.path.join(d, 'expected.npy')).astype(np.float64)) and ok
+
+    images = sorted(glob.glob(os.path.join(d, 'image_*.png')))
+    if images:
+        tags = [os.path.basename(p)[len('image_'):-len('.png')] for p in images]
+        expected = np.concatenate([np.load(os.path.join(d, f'expected_image_{t}.npy')) for t in tags])
+        out = os.path.join(d, 'out_images.npy')
+        run_tool([a.run, model] + images + ['--logits-out', out, '--top-k', '3'] + threads)
+        ok = compare('images ' + ', '.join(tags), out, expected.astype(np.float64)) and ok
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,189 @@
+// vitrt_open on damaged or inconsistent files, and the API's call checks.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+#include "tiny_model.h"
+#include "vitrt/vitrt_generated.h"
+
+using namespace vitrt::test;
+namespace s = vitrt::schema;
+
+namespace {
+
+std::vector<uint8_t> tiny_file(TinyOptions o = {}) { return vitrt::conv::write_model(make_tiny(o, 11)); }
+
+vitrt_status open_status(std::vector<uint8_t> file, std::string* error) {
+  Aligned bytes(file);
+  vitrt_model m;
+  const vitrt_status st = vitrt_open(&m, bytes.data(), bytes.size());
+  *error = vitrt_last_error(&m);
+  return st;
+}
+
+// A damaged file must either be refused with a message or run cleanly.
+void require_graceful(const std::vector<uint8_t>& file, const std::vector<float>& image,
+                      int32_t classes) {
+  std::vector<float> logits;
+  std::string error;
+  const vitrt_status st = open_and_run(file, image, &logits, &error);
+  if (st == VITRT_OK) {
+    REQUIRE(logits.size() == static_cast<size_t>(classes));
+  } else {
+    REQUIRE_FALSE(error.empty());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("writer aligns every tensor to 64 bytes", "[unit][loader]") {
+  TinyOptions o;
+  o.dist_token = o.patch_norm_in = o.patch_norm_out = o.labels = true;
+  const auto file = tiny_file(o);
+  Aligned bytes(file);
+  const s::Model* m = s::GetModel(bytes.data());
+  int checked = 0;
+  auto check = [&](const s::Tensor* t) {
+    if (!t) return;
+    REQUIRE((t->data()->Data() - bytes.data()) % 64 == 0);
+    ++checked;
+  };
+  auto check_linear = [&](const s::Linear* l) { if (l) { check(l->weight()); check(l->bias()); } };
+  auto check_norm = [&](const s::Norm* n) { if (n) { check(n->weight()); check(n->bias()); } };
+  check_norm(m->patch_norm_in());
+  check_linear(m->patch_embed());
+  check_norm(m->patch_norm_out());
+  check(m->cls_token());
+  check(m->dist_token());
+  check(m->pos_embed());
+  for (const s::Block* b : *m->blocks()) {
+    check_norm(b->norm1());
+    check_linear(b->qkv());
+    check_linear(b->proj());
+    check_norm(b->norm2());
+    check_linear(b->fc1());
+    check_linear(b->fc2());
+  }
+  check_norm(m->norm());
+  check_linear(m->head());
+  check_linear(m->head_dist());
+  REQUIRE(checked == 6 + 3 + 2 * 12 + 6);  // stem, tokens, blocks, head
+  REQUIRE(m->config()->attn_scale() == Approx(1 / 3.0));  // head_dim 9, 0 = default
+}
+
+TEST_CASE("wrong identifier, version and shape give specific errors", "[unit][loader]") {
+  std::string error;
+  auto file = tiny_file();
+  std::memcpy(file.data() + 4, "XXXX", 4);
+  REQUIRE(open_status(file, &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error.find("VITR") != std::string::npos);
+
+  flatbuffers::FlatBufferBuilder b;
+  auto config = s::CreateConfig(b, 8, 8, 3, 4, 4, 8, 1, 1, 8, 8, 2);
+  s::ModelBuilder mb(b);
+  mb.add_schema_version(2);
+  mb.add_config(config);
+  s::FinishModelBuffer(b, mb.Finish());
+  REQUIRE(open_status({b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()}, &error) ==
+          VITRT_ERR_VERSION);
+
+  auto model = make_tiny({}, 12);
+  auto& w = model.blocks[1].qkv.weight;
+  w.shape = {81, 26};
+  w.data.resize(81 * 26);
+  REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error == "blocks[1].qkv.weight: shape [81,26], expected [81,27]");
+
+  model = make_tiny({}, 12);
+  model.config.stem = 1;  // ConvStem
+  REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_ERR_UNSUPPORTED);
+
+  model = make_tiny({}, 12);
+  model.cls_token = {};
+  REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error == "cls_token: missing");
+
+  model = make_tiny({}, 12);
+  model.config.image_w = 7;  // not divisible by patch_w 2
+  REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error.find("divisible") != std::string::npos);
+}
+
+TEST_CASE("truncated files never crash", "[unit][loader]") {
+  const auto model = make_tiny({}, 13);
+  const auto file = vitrt::conv::write_model(model);
+  const auto image = random_image(model, 14);
+  const size_t step = file.size() / 500 + 1;
+  for (size_t len = 0; len < file.size(); len += step) {
+    INFO("length " << len);
+    require_graceful({file.begin(), file.begin() + len}, image, model.config.num_classes);
+  }
+}
+
+TEST_CASE("bit-flipped files never crash", "[unit][loader]") {
+  TinyOptions o;
+  o.labels = true;
+  const auto model = make_tiny(o, 15);
+  const auto file = vitrt::conv::write_model(model);
+  const auto image = random_image(model, 16);
+  const size_t step = file.size() / 3000 + 1;
+  int refused = 0;
+  for (size_t pos = 0; pos < file.size(); pos += step) {
+    INFO("flipped byte " << pos);
+    auto bad = file;
+    bad[pos] ^= static_cast<uint8_t>(1u << (pos % 8));
+    std::vector<float> logits;
+    std::string error;
+    if (open_and_run(bad, image, &logits, &error) != VITRT_OK) {
+      REQUIRE_FALSE(error.empty());
+      ++refused;
+    }
+  }
+  REQUIRE(refused > 0);  // the structure bytes were hit
+}
+
+TEST_CASE("API checks alignment, arena size and call order", "[unit][loader]") {
+  TinyOptions o;
+  o.labels = true;
+  const auto model = make_tiny(o, 17);
+  const auto file = vitrt::conv::write_model(model);
+  const auto image = random_image(model, 18);
+
+  Aligned shifted(file, 4);
+  vitrt_model m;
+  REQUIRE(vitrt_open(&m, shifted.data(), shifted.size()) == VITRT_ERR_ALIGNMENT);
+  REQUIRE(vitrt_arena_size(&m) == 0);
+
+  Aligned bytes(file);
+  REQUIRE(vitrt_open(&m, bytes.data(), bytes.size()) == VITRT_OK);
+  REQUIRE(vitrt_run(&m, image.data(), image.size()) == VITRT_ERR_STATE);
+  REQUIRE(vitrt_logits(&m) == nullptr);
+  const size_t need = vitrt_arena_size(&m);
+  REQUIRE(need % 64 == 0);
+
+  Aligned arena(need + 64);
+  REQUIRE(vitrt_bind_arena(&m, arena.data() + 16, need) == VITRT_ERR_ALIGNMENT);
+  REQUIRE(vitrt_bind_arena(&m, arena.data(), need - 64) == VITRT_ERR_ARENA_TOO_SMALL);
+  REQUIRE(std::string(vitrt_last_error(&m)) ==
+          "arena has " + std::to_string(need - 64) + " bytes, model needs " + std::to_string(need));
+  REQUIRE(vitrt_bind_arena(&m, arena.data(), need) == VITRT_OK);
+  REQUIRE(vitrt_run(&m, image.data(), image.size() - 1) == VITRT_ERR_INVALID_ARGUMENT);
+  REQUIRE(vitrt_run(&m, image.data(), image.size()) == VITRT_OK);
+  REQUIRE(vitrt_logits(&m) != nullptr);
+
+  // More threads need more scratch: the old binding is dropped.
+  REQUIRE(vitrt_set_parallel(&m, nullptr, nullptr, 2) == VITRT_ERR_INVALID_ARGUMENT);
+  auto serial = [](void*, vitrt_task_fn fn, void* ctx, int n) { for (int t = n - 1; t >= 0; --t) fn(ctx, t); };
+  REQUIRE(vitrt_set_parallel(&m, serial, nullptr, 4) == VITRT_OK);
+  REQUIRE(vitrt_arena_size(&m) > need);
+  REQUIRE(vitrt_run(&m, image.data(), image.size()) == VITRT_ERR_STATE);
+
+  vitrt_info info;
+  REQUIRE(vitrt_get_info(&m, &info) == VITRT_OK);
+  REQUIRE(info.num_tokens == 13);
+  REQUIRE(info.channels == 3);
+  REQUIRE(info.std[0] == 0.25f);
+  REQUIRE(std::string(vitrt_label(&m, 6)) == "class 6");
+  REQUIRE(vitrt_label(&m, 7) == nullptr);
+  REQUIRE(vitrt_open(nullptr, bytes.data(), bytes.size()) == VITRT_ERR_INVALID_ARGUMENT);
+}

@@ -1,0 +1,77 @@
+// The runtime must not allocate: every malloc family call (linked with
+// --wrap) and every operator new is counted while it binds and runs.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <new>
+
+#include "tiny_model.h"
+
+namespace {
+bool counting = false;
+int allocations = 0;
+void count() {
+  if (counting) ++allocations;
+}
+}  // namespace
+
+extern "C" {
+void* __real_malloc(size_t n);
+void* __real_calloc(size_t n, size_t size);
+void* __real_realloc(void* p, size_t n);
+void __real_free(void* p);
+void* __wrap_malloc(size_t n) {
+  count();
+  return __real_malloc(n);
+}
+void* __wrap_calloc(size_t n, size_t size) {
+  count();
+  return __real_calloc(n, size);
+}
+void* __wrap_realloc(void* p, size_t n) {
+  count();
+  return __real_realloc(p, n);
+}
+void __wrap_free(void* p) { __real_free(p); }
+}
+
+void* operator new(size_t n) {
+  count();
+  if (void* p = __real_malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { __real_free(p); }
+void operator delete(void* p, size_t) noexcept { __real_free(p); }
+
+using namespace vitrt::test;
+
+TEST_CASE("open, bind and run allocate nothing", "[unit][heap]") {
+  TinyOptions o;
+  o.dist_token = true;
+  const auto model = make_tiny(o, 21);
+  Aligned bytes(vitrt::conv::write_model(model));
+  const auto image = random_image(model, 22);
+  vitrt_model m;
+  Aligned arena(1 << 20);
+
+  // The counter itself works.
+  counting = true;
+  delete new int(1);
+  counting = false;
+  REQUIRE(allocations == 1);
+
+  allocations = 0;
+  counting = true;
+  const vitrt_status open = vitrt_open(&m, bytes.data(), bytes.size());
+  const size_t need = vitrt_arena_size(&m);
+  const vitrt_status bind = vitrt_bind_arena(&m, arena.data(), arena.size());
+  const vitrt_status run1 = vitrt_run(&m, image.data(), image.size());
+  const vitrt_status run2 = vitrt_run(&m, image.data(), image.size());
+  counting = false;
+  REQUIRE(open == VITRT_OK);
+  REQUIRE(need <= arena.size());
+  REQUIRE(bind == VITRT_OK);
+  REQUIRE(run1 == VITRT_OK);
+  REQUIRE(run2 == VITRT_OK);
+  REQUIRE(allocations == 0);
+}
