@@ -3,7 +3,7 @@
 
   check_corrupt.py --convert VITRT_CONVERT --run VITRT_RUN CASE_DIR WORKDIR
 
-CASE_DIR is a small make_fixtures.py case. Checks:
+CASE_DIR is a small fixtures_timm.py case. Checks:
   * vitrt-convert on truncated / garbage safetensors -> non-zero exit.
   * vitrt-run on truncated model files -> non-zero exit.
   * vitrt-run on targeted FlatBuffers corruptions (root offset, identifier,

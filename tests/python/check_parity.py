@@ -3,9 +3,10 @@
 
   check_parity.py --convert VITRT_CONVERT --run VITRT_RUN CASE_DIR
 
-CASE_DIR comes from make_fixtures.py. Steps:
-  1. vitrt-convert CASE_DIR/model.safetensors -o CASE_DIR/model.vitrt <convert_args.txt>
-  2. vitrt-run model.vitrt --tensor input.npy --logits-out out.npy  vs expected.npy
+CASE_DIR comes from a fixtures_<family>.py script. For every checkpoint
+CASE_DIR/model.<format> (the same weights saved in one or more formats):
+  1. vitrt-convert CASE_DIR/model.<format> -o model_<format>.vitrt <convert_args.txt>
+  2. vitrt-run --tensor input.npy --logits-out out.npy  vs expected.npy
   3. if CASE_DIR has image_*.png: one vitrt-run over all images (-> [N, classes])
      vs the stacked expected_image_*.npy
 Each comparison is numpy.allclose(out, expected, atol=1e-4, rtol=1e-4); the
@@ -63,25 +64,28 @@ def main():
     with open(os.path.join(d, 'convert_args.txt')) as f:
         conv_args = shlex.split(f.read())
 
-    model = os.path.join(d, 'model.vitrt')
-    for stale in glob.glob(os.path.join(d, 'out*.npy')) + [model]:
-        if os.path.exists(stale):
-            os.remove(stale)
-    run_tool([a.convert, os.path.join(d, 'model.safetensors'), '-o', model] + conv_args)
+    checkpoints = sorted(p for p in glob.glob(os.path.join(d, 'model.*')) if not p.endswith('.vitrt'))
+    if not checkpoints:
+        sys.exit(f'FAIL: no model.<format> checkpoint in {d}')
+    for stale in glob.glob(os.path.join(d, 'out*.npy')) + glob.glob(os.path.join(d, '*.vitrt')):
+        os.remove(stale)
     threads = ['--threads', str(a.threads)]
+    images = sorted(glob.glob(os.path.join(d, 'image_*.png')))
 
     ok = True  # every comparison runs even after a mismatch
-    out = os.path.join(d, 'out_tensor.npy')
-    run_tool([a.run, model, '--tensor', os.path.join(d, 'input.npy'), '--logits-out', out] + threads)
-    ok = compare('tensor input', out, np.load(os.path.join(d, 'expected.npy')).astype(np.float64)) and ok
-
-    images = sorted(glob.glob(os.path.join(d, 'image_*.png')))
-    if images:
-        tags = [os.path.basename(p)[len('image_'):-len('.png')] for p in images]
-        expected = np.concatenate([np.load(os.path.join(d, f'expected_image_{t}.npy')) for t in tags])
-        out = os.path.join(d, 'out_images.npy')
-        run_tool([a.run, model] + images + ['--logits-out', out, '--top-k', '3'] + threads)
-        ok = compare('images ' + ', '.join(tags), out, expected.astype(np.float64)) and ok
+    for ckpt in checkpoints:
+        fmt = os.path.basename(ckpt)[len('model.'):]
+        model = os.path.join(d, f'model_{fmt}.vitrt')
+        run_tool([a.convert, ckpt, '-o', model] + conv_args)
+        out = os.path.join(d, f'out_{fmt}_tensor.npy')
+        run_tool([a.run, model, '--tensor', os.path.join(d, 'input.npy'), '--logits-out', out] + threads)
+        ok = compare(f'{fmt}: tensor input', out, np.load(os.path.join(d, 'expected.npy')).astype(np.float64)) and ok
+        if images:
+            tags = [os.path.basename(p)[len('image_'):-len('.png')] for p in images]
+            expected = np.concatenate([np.load(os.path.join(d, f'expected_image_{t}.npy')) for t in tags])
+            out = os.path.join(d, f'out_{fmt}_images.npy')
+            run_tool([a.run, model] + images + ['--logits-out', out, '--top-k', '3'] + threads)
+            ok = compare(f'{fmt}: images ' + ', '.join(tags), out, expected.astype(np.float64)) and ok
     sys.exit(0 if ok else 1)
 
 

@@ -15,7 +15,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import make_fixtures  # noqa: E402
+import fixtures_timm  # noqa: E402
 import safetensors_io  # noqa: E402
 import timm_vit  # noqa: E402
 
@@ -113,12 +113,12 @@ def manual_forward(sd, kw, x):
 
 @torch.no_grad()
 def check_forward():
-    for name, (kw, _, opts) in make_fixtures.CASES.items():
-        if name in make_fixtures.SLOW_CASES:
+    for name, (kw, _, opts) in fixtures_timm.CASES.items():
+        if name in fixtures_timm.SLOW_CASES:
             continue
         gen = torch.Generator().manual_seed(7)
         model = timm_vit.VisionTransformer(**kw).eval()
-        make_fixtures.init_weights(model, gen, opts.get('small_act', False))
+        fixtures_timm.init_weights(model, gen, opts.get('small_act', False))
         model.double()
         ih, iw = model.patch_embed.img_size
         x = torch.randn((1, kw.get('in_chans', 3), ih, iw), generator=gen, dtype=torch.float64)

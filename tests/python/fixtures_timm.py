@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Write deterministic end-to-end fixtures: make_fixtures.py OUTDIR [--only NAME...] | --list
+"""Write deterministic end-to-end fixtures: fixtures_timm.py OUTDIR [--only NAME...] | --list
 
 For every case in CASES, OUTDIR/<name>/ gets:
   model.safetensors   timm-named fp32 weights of a timm_vit.VisionTransformer
