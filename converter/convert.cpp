@@ -6,7 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "family_timm.h"
+#include "families.h"
 #include "json.h"
 #include "safetensors.h"
 #include "timm_arch.h"
@@ -110,17 +110,10 @@ void finish_model(Model& m, const HParams& hp, std::vector<std::string>& notes) 
 Conversion convert(const Options& o) {
   HParams hp = gather_hparams(o);
   TensorMap tensors = read_checkpoint(o.checkpoint);
+  const Family& family = find_family(o.family, tensors, o.checkpoint);
   Conversion c;
-  if (is_timm_vit(tensors)) {
-    c.family = "timm VisionTransformer";
-    c.model = map_timm_vit(tensors, hp);
-  } else {
-    std::string some;
-    int n = 0;
-    for (auto it = tensors.begin(); it != tensors.end() && n < 5; ++it, ++n) some += (n ? ", " : "") + it->first;
-    throw std::runtime_error(o.checkpoint + ": unrecognised checkpoint layout (supported: timm VisionTransformer/DeiT); "
-                             "its tensors include: " + (some.empty() ? "none" : some));
-  }
+  c.family = family.description;
+  c.model = family.map(tensors, hp);
   finish_model(c.model, hp, c.notes);
   return c;
 }

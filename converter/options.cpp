@@ -11,7 +11,7 @@ std::string usage() {
   return "usage: vitrt-convert CHECKPOINT -o OUT [--arch NAME | --config JSON] [--heads N]\n"
          "         [--image-size H[xW]] [--patch-size P[xQ]] [--pool cls|mean] [--eps E]\n"
          "         [--mean a[,b,c] --std a[,b,c]] [--labels FILE] [--dtype fp32]\n"
-         "         [--crop-pct F] [--resize crop|stretch] [--interpolation bicubic|bilinear]\n"
+         "         [--family NAME] [--crop-pct F] [--resize crop|stretch] [--interpolation bicubic|bilinear]\n"
          "Converts a timm VisionTransformer / DeiT checkpoint (.safetensors) into a vitrt model.\n"
          "Flags override --config / --arch, which override what the weights imply.\n";
 }
@@ -79,6 +79,7 @@ Options parse_options(const std::vector<std::string>& args) {
     else if (flag == "--config") o.config_path = value;
     else if (flag == "--labels") o.labels_path = value;
     else if (flag == "--dtype") o.dtype = value;
+    else if (flag == "--family") o.family = value;
     else if (flag == "--heads") f.heads.set(positive_int(flag, value), flag);
     else if (flag == "--image-size") size_pair(flag, value, f.image_h, f.image_w);
     else if (flag == "--patch-size") size_pair(flag, value, f.patch_h, f.patch_w);

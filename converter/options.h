@@ -12,6 +12,7 @@ struct Options {
   std::string checkpoint, output;
   std::string arch, config_path, labels_path;  // empty = not given
   std::string dtype = "fp32";
+  std::string family;  // empty = detect from the tensors
   HParams flags;  // hyperparameters given directly as flags
   bool help = false;
 };
