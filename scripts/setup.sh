@@ -9,7 +9,7 @@ set -euo pipefail
 
 declare -A GROUPS_PKGS=(
   [build]="build-essential cmake ninja-build libflatbuffers-dev flatbuffers-compiler catch2 libstb-dev zlib1g-dev"
-  [test]="python3-torch python3-numpy libopenblas0-pthread"
+  [test]="python3-torch python3-numpy python3-pil libopenblas0-pthread"
   [cross]="g++-aarch64-linux-gnu qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib"
 )
 

@@ -1,14 +1,20 @@
-/* Bare-metal targets without an OS (Cortex-M): no clock, logging through the
- * C library's stdout (semihosting or a retargeted UART), abort spins. A board
- * port copies this file and wires its own UART and cycle counter. */
-#include <stdio.h>
+/* Bare-metal targets without an OS (Cortex-M): no clock; logging through the
+ * C library's low-level _write (semihosting with rdimon, or a board's
+ * retargeted UART) rather than stdio, whose buffers would pull in malloc;
+ * abort spins. A board port copies this file and wires its own UART and
+ * cycle counter. */
+#include <string.h>
 
 #include "vitrt/platform.h"
 
+int _write(int fd, const char* buf, int len);
+
+static void write_str(const char* s) { _write(1, s, (int)strlen(s)); }
+
 void vitrt_platform_log(const char* message) {
-  fputs("vitrt: ", stdout);
-  fputs(message, stdout);
-  fputc('\n', stdout);
+  write_str("vitrt: ");
+  write_str(message);
+  write_str("\n");
 }
 
 uint64_t vitrt_platform_micros(void) { return 0; }

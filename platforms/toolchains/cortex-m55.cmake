@@ -22,9 +22,6 @@ set(VITRT_PLATFORM baremetal CACHE STRING "platforms/<name> providing log/clock/
 set(VITRT_BUILD_TESTS OFF CACHE BOOL "Build the Catch2 tests")
 
 set(CMAKE_FIND_ROOT_PATH /usr/lib/arm-none-eabi)
-# A Generic system searches no host prefix, but the header-only FlatBuffers
-# (looked up with NO_CMAKE_FIND_ROOT_PATH) lives in the host's /usr/include.
-set(CMAKE_INCLUDE_PATH /usr/include)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)

@@ -7,7 +7,7 @@
  *   size_t need = vitrt_arena_size(&m);
  *   vitrt_bind_arena(&m, arena, need);          // plans all activations once
  *   vitrt_run(&m, input_nchw, input_count);     // no heap, no exceptions
- *   const float* logits = vitrt_logits(&m);     // vitrt_num_classes(&m) values
+ *   const float* logits = vitrt_logits(&m);     // info.num_classes values (vitrt_get_info)
  *
  * The model bytes must outlive `m` and stay unchanged: weights are read in
  * place. No function here allocates memory. */

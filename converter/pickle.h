@@ -1,0 +1,55 @@
+// A restricted unpickler for PyTorch checkpoints (pickle protocols 2-5).
+// It never executes anything: the only globals it accepts are a whitelist
+// of container, number and tensor builders, each re-implemented here as
+// plain data construction. Everything else - os.system, builtins.eval, any
+// class it does not know - is refused with an error naming the global.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tensors.h"
+
+namespace vitrt::conv {
+
+struct PyValue;
+using PyRef = std::shared_ptr<PyValue>;
+
+// One unpickled object. Containers are shared, as in Python: the memo may
+// hand out the same dict twice, and later SETITEMS on it are seen by both.
+struct PyValue {
+  enum class Kind {
+    None, Bool, Int, Float, String, Bytes, List, Tuple, Dict,
+    Global,   // a whitelisted callable; `text` is "module.name"
+    Storage,  // a torch storage: `tensor` is its bytes as a 1-D tensor
+    Tensor,
+    Opaque,   // a harmless object nobody needs (numpy scalar, argparse.Namespace, ...); `text` says what
+  };
+  Kind kind = Kind::None;
+  int64_t integer = 0;  // Bool, Int
+  double number = 0;    // Float
+  std::string text;     // String, Bytes, Global, Opaque
+  std::vector<PyRef> items;                     // List, Tuple (sets become lists)
+  std::vector<std::pair<PyRef, PyRef>> entries;  // Dict, in insertion order
+  RawTensor tensor;                              // Storage, Tensor
+
+  const char* kind_name() const;
+};
+
+// Resolves a persistent id (torch: ('storage', type, key, location, numel))
+// to an object, normally a Storage.
+using PersistentLoad = std::function<PyRef(const PyRef& pid)>;
+
+// Unpickles `data[0, size)`. `name` (e.g. "model.pth:archive/data.pkl")
+// prefixes every error message.
+PyRef unpickle(const uint8_t* data, size_t size, const std::string& name, const PersistentLoad& persistent_load);
+
+// The element type of a whitelisted torch storage global ("torch.FloatStorage").
+std::optional<RawDType> torch_storage_dtype(const std::string& global);
+
+}  // namespace vitrt::conv
