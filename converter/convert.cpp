@@ -8,8 +8,12 @@
 
 #include "families.h"
 #include "json.h"
+#include "npz.h"
+#include "pytorch.h"
+#include "quantize.h"
 #include "safetensors.h"
 #include "timm_arch.h"
+#include "unwrap.h"
 
 namespace vitrt::conv {
 
@@ -27,11 +31,32 @@ std::shared_ptr<const std::vector<uint8_t>> read_file(const std::string& path) {
   return bytes;
 }
 
-TensorMap read_checkpoint(const std::string& path) {
+TensorMap read_checkpoint(const std::string& path, std::string* format) {
   auto bytes = read_file(path);
-  if (looks_like_safetensors(*bytes) || (path.size() >= 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0))
-    return read_safetensors(bytes, path);
-  throw std::runtime_error(path + ": unrecognised checkpoint format (supported: .safetensors)");
+  auto says = [&](const std::string& f) { if (format) *format = f; };
+  if (looks_like_safetensors(*bytes) || (path.size() >= 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0)) {
+    TensorMap tensors = read_safetensors(bytes, path);
+    says(strip_data_parallel_prefix(tensors) ? "safetensors, 'module.' prefix removed" : "safetensors");
+    return tensors;
+  }
+  if (looks_like_zip(*bytes)) {
+    ZipArchive zip(bytes, path);
+    if (is_torch_zip(zip)) {
+      StateDict sd = unwrap_state_dict(read_torch_zip(zip, path), path);
+      says("PyTorch (torch.save zip), tensors of " + sd.origin);
+      return std::move(sd.tensors);
+    }
+    if (is_npz(zip)) {
+      TensorMap tensors = read_npz(zip, path);
+      says(strip_data_parallel_prefix(tensors) ? "NumPy .npz, 'module.' prefix removed" : "NumPy .npz");
+      return tensors;
+    }
+    throw std::runtime_error(path + ": a zip archive holding neither a torch.save checkpoint (*/data.pkl) nor .npy arrays");
+  }
+  if (looks_like_legacy_torch(*bytes))
+    throw std::runtime_error(path + ": legacy torch.save format; re-save with torch.save(..., _use_new_zipfile_serialization=True)");
+  throw std::runtime_error(path + ": unrecognised checkpoint format (supported: .safetensors, "
+                           "PyTorch .pt/.pth/.pth.tar saved by torch.save, NumPy .npz)");
 }
 
 namespace {
@@ -115,6 +140,7 @@ Conversion convert(const Options& o) {
   c.family = family.description;
   c.model = family.map(tensors, hp);
   finish_model(c.model, hp, c.notes);
+  set_weight_dtype(c.model, o.dtype, o.keep_float);
   return c;
 }
 
@@ -135,7 +161,7 @@ int64_t count_params(const Model& m) {
   }
   norm(m.norm);
   norm(m.fc_norm);
-  lin(m.pre_logits);
+  for (const Linear& l : m.pre_logits) lin(l);
   lin(m.head);
   lin(m.head_dist);
   return n;
@@ -145,7 +171,9 @@ std::string summary(const Conversion& c, const std::string& output, size_t bytes
   const Config& k = c.model.config;
   const int patches = (k.image_h / k.patch_h) * (k.image_w / k.patch_w);
   std::string prefix = k.dist_token ? "cls + dist + " : k.class_token ? "cls + " : "";
-  const char* pool = k.dist_token ? "cls+dist tokens" : k.pooling == 0 ? "cls token" : "mean of patches";
+  const char* pool = k.dist_token ? "cls+dist tokens" : k.pooling == 0 ? "cls token"
+                     : k.pooling == 1 ? "mean of patches"
+                                      : "mean of all tokens";
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "%s: dim %d, depth %d, heads %d, mlp %d, image %dx%d, patch %dx%d, tokens %d (%s%d patches), "

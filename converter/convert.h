@@ -16,8 +16,10 @@ namespace vitrt::conv {
 // The whole file; throws naming the path on failure.
 std::shared_ptr<const std::vector<uint8_t>> read_file(const std::string& path);
 
-// Reads any supported checkpoint format (detected from its bytes).
-TensorMap read_checkpoint(const std::string& path);
+// Reads any supported checkpoint format (detected from its bytes): safetensors,
+// torch.save zip (the state dict found by unwrap.h), NumPy .npz. `format`, if
+// given, receives a one-line description of what was read.
+TensorMap read_checkpoint(const std::string& path, std::string* format = nullptr);
 
 // Hyperparameters from --config or --arch, then --labels and the flags on top.
 HParams gather_hparams(const Options& o);

@@ -2,14 +2,25 @@
 
 #include <stdexcept>
 
+#include "family_google.h"
+#include "family_hf.h"
+#include "family_mocov3.h"
+#include "family_postnorm.h"
 #include "family_timm.h"
+#include "family_vitpytorch.h"
 
 namespace vitrt::conv {
 
 const std::vector<Family>& families() {
   // Most specific first: detection stops at the first match.
   static const std::vector<Family> all = {
+      {"mocov3", "MoCo v3 ViT (vits.py, incl. ConvStem)", is_mocov3_vit, map_mocov3_vit},
       {"timm", "timm VisionTransformer / DeiT", is_timm_vit, map_timm_vit},
+      {"google", "Google ViT (JAX/flax models_vit, .npz)", is_google_vit, map_google_vit},
+      {"hf", "Hugging Face transformers ViTForImageClassification", is_hf_vit, map_hf_vit},
+      {"jeonsworld", "jeonsworld ViT-pytorch", is_jeonsworld_vit, map_jeonsworld_vit},
+      {"postnorm", "post-norm seed ViT (shared per-head q/k/v)", is_postnorm_vit, map_postnorm_vit},
+      {"vitpytorch", "lucidrains vit-pytorch ViT", is_vitpytorch, map_vitpytorch},
   };
   return all;
 }

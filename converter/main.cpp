@@ -9,6 +9,7 @@
 #include <string>
 
 #include "convert.h"
+#include "inspect.h"
 
 int main(int argc, char** argv) {
   using namespace vitrt::conv;
@@ -18,8 +19,12 @@ int main(int argc, char** argv) {
       std::cout << usage();
       return 0;
     }
+    if (o.inspect) {
+      std::cout << inspect(o);
+      return 0;
+    }
     Conversion c = convert(o);
-    std::vector<uint8_t> bytes = write_model(c.model, DType::F32);
+    std::vector<uint8_t> bytes = write_model(c.model);
     for (const std::string& note : c.notes) std::cerr << note << "\n";
     std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
     if (!out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size())) || !out.flush()) {

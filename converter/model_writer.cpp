@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "quantize.h"
 #include "vitrt/vitrt_generated.h"
 
 namespace vitrt::conv {
@@ -32,15 +33,27 @@ class Writer {
     if (count != t.data.size())
       throw std::runtime_error(name + ": shape holds " + std::to_string(count) +
                                " values, data has " + std::to_string(t.data.size()));
-    const size_t bytes = t.data.size() * sizeof(float);
-    // Align the vector body, not just its length prefix: the runtime reads
-    // the weights in place with 64-byte loads.
-    b_.ForceVectorAlignment(bytes, 1, kTensorAlignment);
-    uint8_t* dst = nullptr;
-    auto data = b_.CreateUninitializedVector(bytes, 1, &dst);
-    if (bytes) std::memcpy(dst, t.data.data(), bytes);  // fp32 little-endian
     auto shape = b_.CreateVector(t.shape);
-    return s::CreateTensor(b_, s::DType::F32, shape, data);
+    switch (t.dtype) {
+      case DType::F32:
+        return s::CreateTensor(b_, s::DType::F32, shape,
+                               aligned_bytes(t.data.data(), t.data.size() * sizeof(float)));
+      case DType::F16: {
+        std::vector<uint16_t> half(t.data.size());
+        for (size_t i = 0; i < half.size(); ++i) half[i] = float_to_half(t.data[i]);
+        return s::CreateTensor(b_, s::DType::F16, shape,
+                               aligned_bytes(half.data(), half.size() * sizeof(uint16_t)));
+      }
+      case DType::I8: {
+        if (t.shape.size() != 2) throw std::runtime_error(name + ": int8 needs an [out, in] weight");
+        const QuantizedWeight qw = quantize_per_channel(t.data, t.shape[0], t.shape[1]);
+        const std::vector<int8_t> packed = pack_blocked16x4(qw.q, t.shape[0], t.shape[1]);
+        auto data = aligned_bytes(packed.data(), packed.size());
+        return s::CreateTensor(b_, s::DType::I8, shape, data, b_.CreateVector(qw.scales),
+                               s::WeightLayout::Blocked16x4, b_.CreateVector(qw.sums));
+      }
+    }
+    throw std::runtime_error(name + ": unknown dtype");
   }
 
   fb::Offset<s::Linear> linear(const Linear& l, const std::string& name) {
@@ -48,9 +61,11 @@ class Writer {
       if (l.bias.present()) throw std::runtime_error(name + ": bias without weight");
       return 0;
     }
+    if (!(l.input_scale >= 0.f && std::isfinite(l.input_scale)))
+      throw std::runtime_error(name + ": input_scale must be finite and >= 0");
     auto w = tensor(l.weight, name + ".weight");
     auto bias = tensor(l.bias, name + ".bias");
-    return s::CreateLinear(b_, w, bias);
+    return s::CreateLinear(b_, w, bias, l.input_scale);
   }
 
   fb::Offset<s::Norm> norm(const Norm& n, const std::string& name) {
@@ -64,6 +79,16 @@ class Writer {
   }
 
  private:
+  // Align the vector body, not just its length prefix: the runtime reads
+  // the weights in place with 64-byte loads. Little-endian host assumed.
+  fb::Offset<fb::Vector<uint8_t>> aligned_bytes(const void* src, size_t bytes) {
+    b_.ForceVectorAlignment(bytes, 1, kTensorAlignment);
+    uint8_t* dst = nullptr;
+    auto data = b_.CreateUninitializedVector(bytes, 1, &dst);
+    if (bytes) std::memcpy(dst, src, bytes);
+    return data;
+  }
+
   fb::FlatBufferBuilder& b_;
 };
 
@@ -85,8 +110,7 @@ void check_structure(const Model& m) {
 
 }  // namespace
 
-std::vector<uint8_t> write_model(const Model& m, DType dtype) {
-  if (dtype != DType::F32) throw std::runtime_error("only fp32 models can be written");
+std::vector<uint8_t> write_model(const Model& m) {
   check_structure(m);
   const Config& c = m.config;
 
@@ -131,7 +155,16 @@ std::vector<uint8_t> write_model(const Model& m, DType dtype) {
 
   auto norm = w.norm(m.norm, "norm");
   auto fc_norm = w.norm(m.fc_norm, "fc_norm");
-  auto pre_logits = w.linear(m.pre_logits, "pre_logits");
+  fb::Offset<fb::Vector<fb::Offset<s::Linear>>> pre_logits = 0;
+  if (!m.pre_logits.empty()) {
+    std::vector<fb::Offset<s::Linear>> layers;
+    for (size_t i = 0; i < m.pre_logits.size(); ++i) {
+      const std::string name = "pre_logits[" + std::to_string(i) + "]";
+      if (!m.pre_logits[i].weight.present()) throw std::runtime_error(name + ": missing weight");
+      layers.push_back(w.linear(m.pre_logits[i], name));
+    }
+    pre_logits = b.CreateVector(layers);
+  }
   auto head = w.linear(m.head, "head");
   auto head_dist = w.linear(m.head_dist, "head_dist");
 

@@ -9,14 +9,22 @@
 
 namespace vitrt::conv {
 
-// An fp32 tensor; empty shape = absent.
+// How write_model() stores a tensor (schema DType): F16 and I8 are for Linear
+// weights only (I8: per-channel scales, Blocked16x4, see quantize.h).
+enum class DType { F32, F16, I8 };
+
+// A tensor held as fp32 and stored as `dtype`; empty shape = absent.
 struct Tensor {
   std::vector<int32_t> shape;
   std::vector<float> data;
+  DType dtype = DType::F32;
   bool present() const { return !shape.empty(); }
 };
 
-struct Linear { Tensor weight, bias; };      // weight [out, in]
+struct Linear {
+  Tensor weight, bias;       // weight [out, in]
+  float input_scale = 0.f;   // I8 weight: static input scale, 0 = per token at run time
+};
 struct Norm { Tensor weight, bias; };
 struct Conv2d { Tensor weight, bias; int32_t stride = 1, padding = 0; bool relu = false; };
 
@@ -62,15 +70,14 @@ struct Model {
   Tensor cls_token, dist_token, pos_embed;
   std::vector<Block> blocks;
   Norm norm, fc_norm;
-  Linear pre_logits;
+  std::vector<Linear> pre_logits;  // each followed by pre_logits_act
   int32_t pre_logits_act = 0;   // Activation
   Linear head, head_dist;
 };
 
-enum class DType { F32 };
-
-// Serialises `m`; the result is the whole file. Throws std::runtime_error on
-// an inconsistent model (the runtime's checks are the final word).
-std::vector<uint8_t> write_model(const Model& m, DType dtype = DType::F32);
+// Serialises `m`, encoding each tensor as its `dtype` asks; the result is the
+// whole file. Throws std::runtime_error on an inconsistent model (the
+// runtime's checks are the final word).
+std::vector<uint8_t> write_model(const Model& m);
 
 }  // namespace vitrt::conv

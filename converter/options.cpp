@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "quantize.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -10,10 +12,16 @@ namespace vitrt::conv {
 std::string usage() {
   return "usage: vitrt-convert CHECKPOINT -o OUT [--arch NAME | --config JSON] [--heads N]\n"
          "         [--image-size H[xW]] [--patch-size P[xQ]] [--pool cls|mean] [--eps E]\n"
-         "         [--mean a[,b,c] --std a[,b,c]] [--labels FILE] [--dtype fp32]\n"
+         "         [--mean a[,b,c] --std a[,b,c]] [--labels FILE]\n"
+         "         [--dtype fp32|fp16|int8] [--keep-float LAYER[,LAYER...]]\n"
          "         [--family NAME] [--crop-pct F] [--resize crop|stretch] [--interpolation bicubic|bilinear]\n"
-         "Converts a timm VisionTransformer / DeiT checkpoint (.safetensors) into a vitrt model.\n"
-         "Flags override --config / --arch, which override what the weights imply.\n";
+         "       vitrt-convert --inspect CHECKPOINT [the flags above]\n"
+         "Converts a ViT checkpoint (.safetensors, torch.save .pt/.pth/.pth.tar, NumPy .npz) into a vitrt model;\n"
+         "--inspect prints its format, family and hyperparameters, and what must still be given.\n"
+         "Flags override --config / --arch, which override what the weights imply.\n"
+         "--dtype fp16|int8 stores every Linear weight as fp16 or as int8 (per-channel scales, activations\n"
+         "quantized per token at run time); --keep-float keeps layers fp32: patch_embed, head (with\n"
+         "head_dist, pre_logits), qkv, proj, fc1, fc2 (in every block) or blocks.N.\n";
 }
 
 namespace {
@@ -66,6 +74,7 @@ Options parse_options(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i], value;
     if (flag == "-h" || flag == "--help") { o.help = true; return o; }
+    if (flag == "--inspect") { o.inspect = true; continue; }
     if (flag.size() < 2 || flag[0] != '-') { positional.push_back(flag); continue; }
     if (size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
       value = flag.substr(eq + 1);
@@ -78,7 +87,21 @@ Options parse_options(const std::vector<std::string>& args) {
     else if (flag == "--arch") o.arch = value;
     else if (flag == "--config") o.config_path = value;
     else if (flag == "--labels") o.labels_path = value;
-    else if (flag == "--dtype") o.dtype = value;
+    else if (flag == "--dtype") {
+      if (value == "fp32") o.dtype = DType::F32;
+      else if (value == "fp16") o.dtype = DType::F16;
+      else if (value == "int8") o.dtype = DType::I8;
+      else bad(flag, value, "fp32, fp16 or int8");
+    } else if (flag == "--keep-float") {
+      for (size_t start = 0;;) {
+        const size_t comma = value.find(',', start);
+        const std::string name = value.substr(start, comma - start);
+        if (!is_keep_float_name(name)) bad(flag, value, "patch_embed, head, qkv, proj, fc1, fc2 or blocks.N, comma-separated");
+        o.keep_float.push_back(name);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
     else if (flag == "--family") o.family = value;
     else if (flag == "--heads") f.heads.set(positive_int(flag, value), flag);
     else if (flag == "--image-size") size_pair(flag, value, f.image_h, f.image_w);
@@ -120,10 +143,10 @@ Options parse_options(const std::vector<std::string>& args) {
     throw std::runtime_error(positional.empty() ? "no checkpoint given (see --help)"
                                                 : "expected one checkpoint, got " + std::to_string(positional.size()));
   o.checkpoint = positional[0];
-  if (o.output.empty()) throw std::runtime_error("no output file given: pass -o OUT");
+  if (o.output.empty() && !o.inspect) throw std::runtime_error("no output file given: pass -o OUT");
   if (!o.arch.empty() && !o.config_path.empty()) throw std::runtime_error("pass --arch or --config, not both");
-  if (o.dtype == "fp16" || o.dtype == "int8") throw std::runtime_error("--dtype " + o.dtype + " is not supported yet");
-  if (o.dtype != "fp32") bad("--dtype", o.dtype, "fp32");
+  if (!o.keep_float.empty() && o.dtype == DType::F32)
+    throw std::runtime_error("--keep-float needs --dtype fp16 or int8");
   return o;
 }
 

@@ -5,16 +5,19 @@
 #include <vector>
 
 #include "hparams.h"
+#include "model_writer.h"
 
 namespace vitrt::conv {
 
 struct Options {
   std::string checkpoint, output;
   std::string arch, config_path, labels_path;  // empty = not given
-  std::string dtype = "fp32";
+  DType dtype = DType::F32;             // of the Linear weights (--dtype)
+  std::vector<std::string> keep_float;  // --keep-float: layers left F32
   std::string family;  // empty = detect from the tensors
   HParams flags;  // hyperparameters given directly as flags
   bool help = false;
+  bool inspect = false;  // --inspect: describe the checkpoint instead of converting
 };
 
 // Parses argv[1..]; throws std::runtime_error with a one-line message.

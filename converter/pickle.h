@@ -22,6 +22,8 @@ using PyRef = std::shared_ptr<PyValue>;
 
 // One unpickled object. Containers are shared, as in Python: the memo may
 // hand out the same dict twice, and later SETITEMS on it are seen by both.
+// A pickle that makes a container hold itself leaks that cycle; no real
+// checkpoint does, and the converter is a one-shot process.
 struct PyValue {
   enum class Kind {
     None, Bool, Int, Float, String, Bytes, List, Tuple, Dict,
@@ -35,7 +37,7 @@ struct PyValue {
   double number = 0;    // Float
   std::string text;     // String, Bytes, Global, Opaque
   std::vector<PyRef> items;                     // List, Tuple (sets become lists)
-  std::vector<std::pair<PyRef, PyRef>> entries;  // Dict, in insertion order
+  std::vector<std::pair<PyRef, PyRef>> entries;  // Dict, in insertion order; a repeated key: the last wins
   RawTensor tensor;                              // Storage, Tensor
 
   const char* kind_name() const;

@@ -10,6 +10,9 @@ struct Arch {
   int dim, depth, heads, patch, image;
   bool distilled;
   bool deit;  // DeiT uses ImageNet statistics and crop 0.875; timm ViT uses 0.5 and 0.9
+  // MoCo v3 (moco-v3 vits.py names): DeiT's statistics and crop, but
+  // torchvision's default bilinear resize (main_lincls.py).
+  bool moco = false;
 };
 
 std::vector<Arch> table() {
@@ -28,6 +31,11 @@ std::vector<Arch> table() {
                        vit_sizes[i].depth, vit_sizes[i].heads, 16, 224, distilled, true});
     archs.push_back({"deit_base" + kind + "_patch16_384", 768, 12, 12, 16, 384, distilled, true});
   }
+  // Their ConvStem variants trade one block for the stem: depth 11.
+  for (const Size& s : {vit_sizes[1], vit_sizes[2]})
+    for (bool conv : {false, true})
+      archs.push_back({std::string(conv ? "vit_conv_" : "vit_") + s.name, s.dim, conv ? 11 : 12, 12, 16, 224,
+                       false, true, true});
   return archs;
 }
 
@@ -45,7 +53,7 @@ HParams to_hparams(const Arch& a, const std::string& src) {
   h.patch_w.set(a.patch, src);
   h.class_token.set(true, src);
   h.dist_token.set(a.distilled, src);
-  h.interpolation.set(1, src);  // bicubic
+  h.interpolation.set(a.moco ? 0 : 1, src);  // bilinear : bicubic
   if (a.deit) {
     h.mean.set({0.485f, 0.456f, 0.406f}, src);
     h.std.set({0.229f, 0.224f, 0.225f}, src);

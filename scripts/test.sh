@@ -13,7 +13,7 @@ bash scripts/setup.sh
 
 # `set -e` is off inside functions called from `if`, hence the && chains.
 host() {
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release &&
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVITRT_BUILD_TESTS=ON &&
     cmake --build build --parallel "$jobs" &&
     ctest --test-dir build --output-on-failure --no-tests=error --parallel "$jobs"
 }

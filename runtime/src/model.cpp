@@ -3,6 +3,7 @@
 // against what the forward pass will read, so run() needs no checks at all.
 #include <float.h>
 
+#include "kernels/kernels.h"
 #include "state.h"
 #include "vitrt/vitrt_generated.h"
 
@@ -16,6 +17,7 @@ constexpr uint64_t kTensorAlignment = 64;
 constexpr int64_t kMaxImage = 65536, kMaxChannels = 64, kMaxDim = 16384, kMaxDepth = 1024;
 constexpr int64_t kMaxHeads = 1024, kMaxMlp = 65536, kMaxTokens = 16384, kMaxClasses = 1000000;
 constexpr int64_t kMaxPatchLen = 65536, kMaxInner = 65536;
+constexpr int64_t kMaxStemConvs = 16, kMaxKernel = 16, kMaxStemFloats = int64_t{1} << 28;
 constexpr int kMaxRank = 4;
 
 bool positive_finite(float v) { return v > 0.f && v <= FLT_MAX; }  // false for NaN
@@ -39,27 +41,29 @@ class Checker {
     return false;
   }
 
-  // A [d0] or [d0, d1] fp32 tensor (d1 < 0 for rank 1) named prefix+field+sub.
+  // A tensor of shape [d0, d1, d2, d3] up to the first negative dimension,
+  // named prefix+field+sub: fp32, or inside linear() also F16 or I8.
   void tensor(const s::Tensor* t, const char* prefix, const char* field, const char* sub,
-              bool required, int64_t d0, int64_t d1 = -1) {
+              bool required, int64_t d0, int64_t d1 = -1, int64_t d2 = -1, int64_t d3 = -1) {
     if (!ok()) return;
     if (!t) {
       if (required) error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ": missing";
       return;
     }
     const s::DType dt = t->dtype();
-    if (dt == s::DType::F16 || dt == s::DType::I8 || dt == s::DType::I32) {
-      error(VITRT_ERR_UNSUPPORTED) << prefix << field << sub
-                                   << ": fp16/int8 not supported by this runtime build yet";
+    if (dt != s::DType::F32 && dt != s::DType::F16 && dt != s::DType::I8) {
+      error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ": dtype "
+                                     << static_cast<int32_t>(dt) << " is not F32, F16 or I8";
       return;
     }
-    if (dt != s::DType::F32) {
-      error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ": unknown dtype "
-                                     << static_cast<int32_t>(dt);
+    if (dt != s::DType::F32 && !linear_weight_) {
+      error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub
+                                     << ": F16 and I8 are only allowed for Linear weights";
       return;
     }
-    const int rank = d1 < 0 ? 1 : 2;
-    const int64_t want[2] = {d0, d1};
+    const int64_t want[kMaxRank] = {d0, d1, d2, d3};
+    int rank = 1;
+    while (rank < kMaxRank && want[rank] >= 0) ++rank;
     const auto* shape = t->shape();
     bool same = shape && static_cast<int>(shape->size()) == rank;
     for (int i = 0; same && i < rank; ++i) same = shape->Get(i) == want[i];
@@ -69,13 +73,19 @@ class Checker {
       const int n = shape ? static_cast<int>(shape->size()) : 0;
       for (int i = 0; i < n && i < kMaxRank; ++i) m << (i ? "," : "") << shape->Get(i);
       if (n > kMaxRank) m << ",...";
-      m << "], expected [" << d0;
-      if (rank == 2) m << "," << d1;
+      m << "], expected [";
+      for (int i = 0; i < rank; ++i) m << (i ? "," : "") << want[i];
       m << "]";
       return;
     }
+    if (!encoding(t, prefix, field, sub, d0)) return;
     const auto* data = t->data();
-    const uint64_t bytes = static_cast<uint64_t>(d0) * (rank == 2 ? d1 : 1) * sizeof(float);
+    uint64_t bytes = dt == s::DType::F32 ? sizeof(float) : dt == s::DType::F16 ? 2 : 1;
+    for (int i = 0; i < rank; ++i) bytes *= static_cast<uint64_t>(want[i]);
+    if (dt == s::DType::I8)  // Blocked16x4 pads [d0, d1] to whole 16x4 tiles
+      bytes = static_cast<uint64_t>((d0 + kernels::kQs8TileN - 1) / kernels::kQs8TileN) *
+              kernels::kQs8TileN * ((d1 + kernels::kQs8TileK - 1) / kernels::kQs8TileK) *
+              kernels::kQs8TileK;
     if (!data || data->size() != bytes) {
       error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ": data has "
                                      << static_cast<uint64_t>(data ? data->size() : 0)
@@ -97,8 +107,20 @@ class Checker {
       if (required) error(VITRT_ERR_INVALID_MODEL) << prefix << field << ": missing";
       return;
     }
+    linear_weight_ = true;
     tensor(l->weight(), prefix, field, ".weight", true, out, in);
+    linear_weight_ = false;
     tensor(l->bias(), prefix, field, ".bias", false, out);
+    if (!ok()) return;
+    const s::DType dt = l->weight()->dtype();
+    const float scale = l->input_scale();
+    if (!(scale == 0.f || (positive_finite(scale) && dt == s::DType::I8))) {
+      error(VITRT_ERR_INVALID_MODEL) << prefix << field
+                                     << ".input_scale: must be 0, or positive and finite with I8 weights";
+      return;
+    }
+    int32_t& widest = dt == s::DType::F16 ? st_.f16_max_in : st_.i8_max_in;
+    if (dt != s::DType::F32 && in > widest) widest = static_cast<int32_t>(in);
   }
 
   void norm(const s::Norm* n, const char* prefix, const char* field, bool required, int64_t dim) {
@@ -116,9 +138,46 @@ class Checker {
   }
 
  private:
+  // The fields that go with t's dtype: I8 needs Blocked16x4 and `rows`
+  // positive finite scales and channel sums; other dtypes have none of them.
+  bool encoding(const s::Tensor* t, const char* prefix, const char* field, const char* sub,
+                int64_t rows) {
+    const bool i8 = t->dtype() == s::DType::I8;
+    const auto layout = static_cast<int>(t->layout());
+    const auto* scales = t->scales();
+    const auto* sums = t->channel_sums();
+    if (layout != (i8 ? 1 : 0)) {
+      error(layout == 0 || layout == 1 ? VITRT_ERR_UNSUPPORTED : VITRT_ERR_INVALID_MODEL)
+          << prefix << field << sub << ": layout " << layout << ", this runtime reads "
+          << (i8 ? "I8 weights Blocked16x4 (1)" : "F32/F16 RowMajor (0)");
+      return false;
+    }
+    if (!i8) {
+      if (scales || sums)
+        error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub
+                                       << ": scales/channel_sums present on a non-I8 tensor";
+      return ok();
+    }
+    const int64_t n_scales = scales ? scales->size() : 0, n_sums = sums ? sums->size() : 0;
+    if (n_scales != rows || n_sums != rows) {
+      error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ": " << n_scales << " scales and "
+                                     << n_sums << " channel_sums, expected " << rows << " each";
+      return false;
+    }
+    for (uint32_t i = 0; i < scales->size(); ++i) {
+      if (!positive_finite(scales->Get(i))) {
+        error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ".scales[" << i
+                                       << "]: not positive and finite";
+        return false;
+      }
+    }
+    return true;
+  }
+
   State& st_;
   const uint8_t* base_;
   vitrt_status status_ = VITRT_OK;
+  bool linear_weight_ = false;  // set while linear() checks a weight
 };
 
 // Config values and the sizes derived from them, computed in 64 bits.
@@ -162,10 +221,6 @@ void check_config(Checker& c, const s::Config& cf, Dims& d) {
                                      << ", pos_embed " << pos << ", stem " << stem << ")";
     return;
   }
-  if (cf.stem() == s::StemKind::ConvStem) {
-    c.error(VITRT_ERR_UNSUPPORTED) << "config.stem: ConvStem not supported by this runtime build yet";
-    return;
-  }
   if (!positive_finite(cf.ln_eps()) || !positive_finite(cf.attn_scale())) {
     c.error(VITRT_ERR_INVALID_MODEL) << "config: ln_eps and attn_scale must be positive and finite";
     return;
@@ -207,6 +262,7 @@ void check_config(Checker& c, const s::Config& cf, Dims& d) {
   d.dist_token = cf.dist_token();
   d.pos_embed = cf.pos_embed() != s::PosEmbedKind::None;
   d.pos_patches_only = cf.pos_embed_patches_only();
+  d.conv_stem = cf.stem() == s::StemKind::ConvStem;
 }
 
 void check_preprocess(Checker& c, const s::Preprocess* p, int32_t channels) {
@@ -255,6 +311,72 @@ void check_blocks(Checker& c, const s::Model& m, const Dims& d) {
   }
 }
 
+// ConvStem: the convolutions chain from the image channels to the token grid
+// (each output side floor((in + 2 * padding - kernel) / stride) + 1), every
+// feature map fits its ping-pong buffer, and patch_embed reads the channels
+// of the last map.
+void check_stem(Checker& c, const s::Model& m, Dims& d) {
+  if (!c.ok()) return;
+  const auto* convs = m.stem_convs();
+  const int64_t n = convs ? convs->size() : 0;
+  d.stem_floats[0] = d.stem_floats[1] = 0;
+  if (!d.conv_stem) {
+    if (n) c.error(VITRT_ERR_INVALID_MODEL) << "stem_convs: present, but config.stem is Patchify";
+    return;
+  }
+  if (n < 1 || n > kMaxStemConvs) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "stem_convs: " << n << " convolutions, expected 1.."
+                                     << kMaxStemConvs << " for config.stem ConvStem";
+    return;
+  }
+  c.absent(m.patch_norm_in(), "patch_norm_in", "a ConvStem has no flattened patches");
+  int64_t ch = d.channels, h = d.image_h, w = d.image_w;
+  for (int64_t i = 0; i < n && c.ok(); ++i) {
+    char prefix[32];
+    Message(prefix, sizeof(prefix)) << "stem_convs[" << i << "].";
+    const s::Conv2d* cv = convs->Get(static_cast<uint32_t>(i));
+    const auto* shape = cv->weight() ? cv->weight()->shape() : nullptr;
+    if (!shape || shape->size() != 4) {
+      c.error(VITRT_ERR_INVALID_MODEL) << prefix << "weight: missing or not [out, in, kh, kw]";
+      return;
+    }
+    const int64_t out = shape->Get(0), kh = shape->Get(2), kw = shape->Get(3);
+    const int64_t stride = cv->stride(), pad = cv->padding();
+    if (out < 1 || out > kMaxDim || kh < 1 || kh > kMaxKernel || kw < 1 || kw > kMaxKernel ||
+        stride < 1 || stride > kMaxKernel || pad < 0 || pad > kMaxKernel) {
+      c.error(VITRT_ERR_INVALID_MODEL) << prefix << "weight: out " << out << ", kernel " << kh << "x" << kw
+                                       << ", stride " << stride << ", padding " << pad
+                                       << ": out of range";
+      return;
+    }
+    c.tensor(cv->weight(), prefix, "weight", "", true, out, ch, kh, kw);
+    c.tensor(cv->bias(), prefix, "bias", "", false, out);
+    if (!c.ok()) return;
+    if (h + 2 * pad < kh || w + 2 * pad < kw) {
+      c.error(VITRT_ERR_INVALID_MODEL) << prefix << "weight: kernel " << kh << "x" << kw
+                                       << " exceeds its padded " << h << "x" << w << " input";
+      return;
+    }
+    h = (h + 2 * pad - kh) / stride + 1;
+    w = (w + 2 * pad - kw) / stride + 1;
+    ch = out;
+    const int64_t floats = ch * h * w;
+    if (floats > kMaxStemFloats) {
+      c.error(VITRT_ERR_INVALID_MODEL) << prefix << "weight: output " << ch << "x" << h << "x" << w
+                                       << " is too large";
+      return;
+    }
+    uint64_t& buffer = d.stem_floats[i % 2];
+    if (static_cast<uint64_t>(floats) > buffer) buffer = static_cast<uint64_t>(floats);
+  }
+  if (c.ok() && (h != d.grid_h || w != d.grid_w)) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "stem_convs: output grid " << h << "x" << w
+                                     << ", but image / patch gives " << d.grid_h << "x" << d.grid_w;
+    return;
+  }
+  d.patch_len = static_cast<int32_t>(ch);
+}
+
 void check_model(Checker& c, const s::Model& m, Dims& d) {
   check_config(c, *m.config(), d);
   check_preprocess(c, m.preprocess(), d.channels);
@@ -265,9 +387,7 @@ void check_model(Checker& c, const s::Model& m, Dims& d) {
                                      << " entries for " << d.num_classes << " classes";
     return;
   }
-  if (m.stem_convs() && m.stem_convs()->size())
-    c.error(VITRT_ERR_INVALID_MODEL) << "stem_convs: present, but config.stem is Patchify";
-
+  check_stem(c, m, d);
   c.norm(m.patch_norm_in(), "", "patch_norm_in", false, d.patch_len);
   c.linear(m.patch_embed(), "", "patch_embed", true, d.dim, d.patch_len);
   c.norm(m.patch_norm_out(), "", "patch_norm_out", false, d.dim);
@@ -286,12 +406,18 @@ void check_model(Checker& c, const s::Model& m, Dims& d) {
   const auto act = static_cast<int>(m.pre_logits_act());
   if (c.ok() && (act < 0 || act > 4))
     c.error(VITRT_ERR_INVALID_MODEL) << "pre_logits_act: unknown activation " << act;
-  if (c.ok() && m.pre_logits()) {
-    const auto* w = m.pre_logits()->weight();
+  d.pre_logits_width = 0;
+  const auto* pre_logits = m.pre_logits();
+  for (uint32_t i = 0; c.ok() && pre_logits && i < pre_logits->size(); ++i) {
+    char field[32];
+    Message(field, sizeof(field)) << "pre_logits[" << i << "]";
+    const auto* w = pre_logits->Get(i)->weight();
     const auto* shape = w ? w->shape() : nullptr;
     const int64_t out = shape && shape->size() == 2 ? shape->Get(0) : 0;
-    if (c.int_field("(pre_logits features)", out, kMaxDim)) d.features = static_cast<int32_t>(out);
-    c.linear(m.pre_logits(), "", "pre_logits", false, d.features, d.dim);
+    if (!c.int_field("(pre_logits features)", out, kMaxDim)) return;
+    c.linear(pre_logits->Get(i), "", field, true, out, d.features);
+    d.features = static_cast<int32_t>(out);
+    if (d.features > d.pre_logits_width) d.pre_logits_width = d.features;
   }
   d.pre_logits_act = static_cast<uint8_t>(act);
   c.linear(m.head(), "", "head", true, d.num_classes, d.features);

@@ -14,7 +14,9 @@ struct Model;
 
 // Every activation buffer of the forward pass; the planner places them.
 enum Buffer : int {
-  kPatches,     // flattened input patches
+  kStemA,       // ConvStem feature maps, ping (convs 0, 2, ...)
+  kStemB,       // ConvStem feature maps, pong (convs 1, 3, ...)
+  kPatches,     // patch_embed input rows: flattened patches, or ConvStem grid cells
   kTokens,      // residual stream [tokens, dim]
   kNormA,       // LN1 output (pre-norm)
   kQkv,         // [tokens, 3 * inner]
@@ -26,6 +28,9 @@ enum Buffer : int {
   kFeatures,    // pre_logits output
   kLogits,
   kLogitsDist,  // distillation head output
+  kQuantX,      // int8 Linear input [rows, in] (int8 weights only)
+  kQuantScales, // its per-row scales
+  kWeightScratch,  // fp16 weights converted to fp32, per thread
   kNumBuffers
 };
 
@@ -34,9 +39,12 @@ struct Dims {
   int32_t image_h, image_w, channels, patch_h, patch_w, grid_h, grid_w;
   int32_t dim, depth, heads, head_dim, mlp_dim, num_classes;
   int32_t patches, prefix, tokens, patch_len, inner, features;
+  int32_t pre_logits_width;  // widest pre_logits output (0 = none)
   float eps, attn_scale;
   uint8_t post_norm, mlp_act, pooling, pre_logits_act;
   bool class_token, dist_token, pos_embed, pos_patches_only;
+  bool conv_stem;
+  uint64_t stem_floats[2];  // ConvStem ping/pong buffer sizes (largest map each)
 };
 
 constexpr int kMaxThreads = 64;
@@ -46,6 +54,7 @@ struct State {
   const schema::Model* model;
   Dims d;
   uint64_t weight_bytes;
+  int32_t f16_max_in, i8_max_in;  // widest input of a Linear with F16 / I8 weights (0 = none)
 
   vitrt_parallel_fn parallel;
   void* pool;
@@ -73,5 +82,9 @@ vitrt_status open_model(State& st, const void* data, size_t size);
 bool plan_arena(const State& st, uint64_t offsets[kNumBuffers], uint64_t* total);
 // vit.cpp: one forward pass over the bound arena; logits land in kLogits.
 void run_vit(State& st, const float* input);
+// vit.cpp: runs fn(ctx, 0..st.threads-1), through the pool when there is one.
+void run_tasks(const State& st, vitrt_task_fn fn, void* ctx);
+// stem.cpp: the patch_embed input rows [patches, patch_len] of one image.
+void stem_rows(const State& st, const float* input, float* rows);
 
 }  // namespace vitrt

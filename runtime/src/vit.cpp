@@ -1,5 +1,6 @@
 // The ViT forward pass over the planned arena: stem, tokens, blocks, head.
 #include "kernels/kernels.h"
+#include "linear.h"
 #include "planner/planner.h"
 #include "state.h"
 #include "vitrt/vitrt_generated.h"
@@ -12,54 +13,12 @@ using kernels::Act;
 using kernels::Ops;
 
 // Step numbers of the forward pass, for buffer lifetimes. Every block reuses
-// the same steps 1..5: blocks run one after another.
-enum Step : int { kStem, kQkvStep, kAttnStep, kProjStep, kNormBStep, kMlpStep, kPoolStep,
+// the same steps 2..6: blocks run one after another.
+enum Step : int { kStemConvs, kStem, kQkvStep, kAttnStep, kProjStep, kNormBStep, kMlpStep, kPoolStep,
                   kPreLogitsStep, kHeadStep, kDone };
 
 const float* weights(const s::Tensor* t) {
   return t ? reinterpret_cast<const float*>(t->data()->Data()) : nullptr;
-}
-
-struct Linear {
-  const float* w;
-  const float* b;
-  int out, in;
-};
-
-Linear linear(const s::Linear* l) {
-  const s::Tensor* w = l->weight();
-  return {weights(w), weights(l->bias()), w->shape()->Get(0), w->shape()->Get(1)};
-}
-
-// Runs fn over st.threads tasks, through the pool when there is one.
-void run_tasks(const State& st, vitrt_task_fn fn, void* ctx) {
-  if (st.threads > 1) {
-    st.parallel(st.pool, fn, ctx, st.threads);
-  } else {
-    fn(ctx, 0);
-  }
-}
-
-struct GemmJob {
-  const Ops* ops;
-  const float* x;
-  int m;
-  Linear l;
-  float* y;
-  bool accumulate;
-  int tasks;
-};
-
-// Task t computes a slice of output features (multiple of 4 wide, so the
-// kernel's 4-column tiles stay whole).
-void gemm_task(void* ctx, int t) {
-  const GemmJob& g = *static_cast<const GemmJob*>(ctx);
-  const int chunk = ((g.l.out + g.tasks - 1) / g.tasks + 3) & ~3;
-  const int n0 = t * chunk;
-  const int n1 = n0 + chunk < g.l.out ? n0 + chunk : g.l.out;
-  if (n0 >= n1) return;
-  g.ops->gemm(g.x, g.m, g.l.in, g.l.w + static_cast<size_t>(n0) * g.l.in, g.l.b ? g.l.b + n0 : nullptr,
-              n1 - n0, g.y + n0, g.l.out, g.accumulate);
 }
 
 struct AttnJob {
@@ -100,14 +59,7 @@ class Forward {
   float* buf(Buffer b) const { return reinterpret_cast<float*>(st_.arena + st_.offsets[b]); }
 
   void gemm(const float* x, int m, const s::Linear* l, float* y, bool accumulate) const {
-    GemmJob job{&ops_, x, m, linear(l), y, accumulate, st_.threads};
-    // One row (the head) is too little work to share.
-    if (m == 1 || st_.threads == 1) {
-      job.tasks = 1;
-      gemm_task(&job, 0);
-    } else {
-      run_tasks(st_, gemm_task, &job);
-    }
+    run_linear(st_, ops_, *l, x, m, y, accumulate);
   }
 
   void layernorm(const float* x, float* y, int rows, const s::Norm* n) const {
@@ -120,20 +72,10 @@ class Forward {
   }
 
   void stem(const float* input) {
-    const int32_t c_n = d_.channels, ph = d_.patch_h, pw = d_.patch_w;
     float* patches = buf(kPatches);
     float* x = buf(kTokens);
     float* x_patches = x + static_cast<size_t>(d_.prefix) * d_.dim;
-    // (c, p, q) order within each patch, patches in raster order.
-    float* dst = patches;
-    for (int32_t gy = 0; gy < d_.grid_h; ++gy)
-      for (int32_t gx = 0; gx < d_.grid_w; ++gx)
-        for (int32_t c = 0; c < c_n; ++c)
-          for (int32_t p = 0; p < ph; ++p) {
-            const float* row =
-                input + (static_cast<size_t>(c) * d_.image_h + gy * ph + p) * d_.image_w + gx * pw;
-            for (int32_t q = 0; q < pw; ++q) *dst++ = row[q];
-          }
+    stem_rows(st_, input, patches);
     if (m_.patch_norm_in()) layernorm(patches, patches, d_.patches, m_.patch_norm_in());
     gemm(patches, d_.patches, m_.patch_embed(), x_patches, false);
     if (m_.patch_norm_out()) layernorm(x_patches, x_patches, d_.patches, m_.patch_norm_out());
@@ -213,11 +155,14 @@ class Forward {
     const float inv = 1.f / static_cast<float>(count);
     for (size_t i = 0; i < dim; ++i) pooled[i] *= inv;
     if (m_.fc_norm()) layernorm(pooled, pooled, 1, m_.fc_norm());
+    // pre_logits layers alternate between the two halves of kFeatures.
     const float* features = pooled;
-    if (m_.pre_logits()) {
-      float* f = buf(kFeatures);
-      gemm(pooled, 1, m_.pre_logits(), f, false);
-      ops_.activation(f, static_cast<size_t>(d_.features), static_cast<Act>(d_.pre_logits_act));
+    for (uint32_t i = 0; m_.pre_logits() && i < m_.pre_logits()->size(); ++i) {
+      const s::Linear* l = m_.pre_logits()->Get(i);
+      float* f = buf(kFeatures) + (i % 2) * static_cast<size_t>(d_.pre_logits_width);
+      gemm(features, 1, l, f, false);
+      ops_.activation(f, static_cast<size_t>(l->weight()->shape()->Get(0)),
+                      static_cast<Act>(d_.pre_logits_act));
       features = f;
     }
     gemm(features, 1, m_.head(), logits, false);
@@ -235,7 +180,9 @@ bool plan_arena(const State& st, uint64_t offsets[kNumBuffers], uint64_t* total)
   const Dims& d = st.d;
   const uint64_t f = sizeof(float), t = d.tokens, pre = d.post_norm ? 0 : 1;
   planner::BufferRequest req[kNumBuffers] = {};
-  req[kPatches] = {f * d.patches * d.patch_len, kStem, kStem};
+  req[kStemA] = {f * d.stem_floats[0], kStemConvs, kStemConvs};
+  req[kStemB] = {f * d.stem_floats[1], kStemConvs, kStemConvs};
+  req[kPatches] = {f * d.patches * d.patch_len, kStemConvs, kStem};
   req[kTokens] = {f * t * d.dim, kStem, kHeadStep};
   req[kNormA] = {pre * f * t * d.dim, kQkvStep, kQkvStep};
   req[kQkv] = {f * t * 3 * d.inner, kQkvStep, kAttnStep};
@@ -244,14 +191,27 @@ bool plan_arena(const State& st, uint64_t offsets[kNumBuffers], uint64_t* total)
   req[kNormB] = {pre * f * t * d.dim, kNormBStep, kMlpStep};
   req[kHidden] = {f * t * d.mlp_dim, kMlpStep, kMlpStep};
   req[kPooled] = {f * d.dim, kPoolStep, kHeadStep};  // head reads it without pre_logits
-  req[kFeatures] = {st.model->pre_logits() ? f * d.features : 0, kPreLogitsStep, kHeadStep};
+  const auto* pre_logits = st.model->pre_logits();
+  const uint64_t halves = pre_logits && pre_logits->size() > 1 ? 2 : 1;
+  req[kFeatures] = {f * halves * d.pre_logits_width, kPreLogitsStep, kHeadStep};
   req[kLogits] = {f * d.num_classes, kHeadStep, kDone};
   req[kLogitsDist] = {d.dist_token ? f * d.num_classes : 0, kHeadStep, kHeadStep};
+  // Used by any Linear, from the stem to the head.
+  for (Buffer b : {kQuantX, kQuantScales, kWeightScratch})
+    req[b] = {linear_buffer_bytes(st, b), kStem, kHeadStep};
 
   const planner::GreedyPlanner greedy;
   return greedy.plan(req, kNumBuffers, offsets, total) && *total <= SIZE_MAX;
 }
 
 void run_vit(State& st, const float* input) { Forward(st).run(input); }
+
+void run_tasks(const State& st, vitrt_task_fn fn, void* ctx) {
+  if (st.threads > 1) {
+    st.parallel(st.pool, fn, ctx, st.threads);
+  } else {
+    fn(ctx, 0);
+  }
+}
 
 }  // namespace vitrt

@@ -11,73 +11,10 @@
 #include <stb/stb_image.h>
 
 #include "aligned_buffer.h"
+#include "resample.h"
 
 namespace vitrt::tools {
 namespace {
-
-// Filters of PyTorch's antialiased upsample kernels (same as PIL's).
-double triangle(double x) {
-  x = std::abs(x);
-  return x < 1.0 ? 1.0 - x : 0.0;
-}
-
-double keys_cubic(double x) {  // a = -0.5
-  constexpr double a = -0.5;
-  x = std::abs(x);
-  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
-  if (x < 2.0) return ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a;
-  return 0.0;
-}
-
-// Taps of one axis: window pixel j reads `count[j]` inputs from `first[j]`.
-struct Axis {
-  int taps = 0;
-  std::vector<int> first, count;
-  std::vector<float> weights;  // [window][taps]
-};
-
-// As torch's _compute_indices_weights_aa / PIL's precompute_coeffs: the
-// filter widens by the downscale factor so every input pixel contributes.
-Axis make_axis(int in, int out, int offset, int window, Interpolation interpolation) {
-  const bool cubic = interpolation == Interpolation::Bicubic;
-  const double scale = double(in) / out;
-  const double filter_scale = std::max(scale, 1.0);
-  const double support = (cubic ? 2.0 : 1.0) * filter_scale;
-
-  Axis axis;
-  axis.taps = int(std::ceil(support)) * 2 + 1;
-  axis.first.assign(window, 0);
-  axis.count.assign(window, 0);
-  axis.weights.assign(size_t(window) * axis.taps, 0.f);
-  std::vector<double> w(axis.taps);
-  for (int j = 0; j < window; ++j) {
-    const int i = j + offset;
-    if (i < 0 || i >= out) continue;  // zero padding: no taps
-    const double center = (i + 0.5) * scale;
-    const int xmin = std::max(int(center - support + 0.5), 0);
-    const int xmax = std::min(int(center + support + 0.5), in);
-    double total = 0.0;
-    for (int x = xmin; x < xmax; ++x) {
-      const double t = (x - center + 0.5) / filter_scale;
-      w[x - xmin] = cubic ? keys_cubic(t) : triangle(t);
-      total += w[x - xmin];
-    }
-    axis.first[j] = xmin;
-    axis.count[j] = xmax - xmin;
-    for (int k = 0; k < xmax - xmin; ++k)
-      axis.weights[size_t(j) * axis.taps + k] = float(total != 0.0 ? w[k] / total : w[k]);
-  }
-  return axis;
-}
-
-// Sum of taps over inputs spaced `stride` apart.
-float apply(const Axis& axis, int j, const float* src, size_t stride) {
-  const float* wt = &axis.weights[size_t(j) * axis.taps];
-  const float* p = src + size_t(axis.first[j]) * stride;
-  double acc = 0.0;
-  for (int k = 0; k < axis.count[j]; ++k) acc += double(wt[k]) * p[k * stride];
-  return float(acc);
-}
 
 // Float -> the decimal the converter was given (0.8f -> 0.8, not
 // 0.800000011920929), so floor(224 / crop_pct) is 280 as in timm, not 279.
@@ -138,20 +75,9 @@ PlanarImage load_image(const std::string& path, int channels) {
 
 PlanarImage resize_window(const PlanarImage& img, int out_h, int out_w, Interpolation interpolation,
                           int top, int left, int crop_h, int crop_w) {
-  const Axis ax = make_axis(img.width, out_w, left, crop_w, interpolation);
-  const Axis ay = make_axis(img.height, out_h, top, crop_h, interpolation);
-  PlanarImage out{crop_h, crop_w, img.channels, std::vector<float>(size_t(img.channels) * crop_h * crop_w)};
-  // Horizontal pass first, as PyTorch does; fp32 intermediate like torch's.
-  std::vector<float> tmp(size_t(img.height) * crop_w);
-  for (int c = 0; c < img.channels; ++c) {
-    const float* src = &img.data[size_t(c) * img.height * img.width];
-    for (int y = 0; y < img.height; ++y)
-      for (int x = 0; x < crop_w; ++x) tmp[size_t(y) * crop_w + x] = apply(ax, x, src + size_t(y) * img.width, 1);
-    float* dst = &out.data[size_t(c) * crop_h * crop_w];
-    for (int y = 0; y < crop_h; ++y)
-      for (int x = 0; x < crop_w; ++x) dst[size_t(y) * crop_w + x] = apply(ay, y, tmp.data() + x, crop_w);
-  }
-  return out;
+  return {crop_h, crop_w, img.channels,
+          resample::resize_planes(img.data.data(), img.channels, img.height, img.width, out_h, out_w, interpolation,
+                                  top, left, crop_h, crop_w)};
 }
 
 int centre_crop_offset(int size, int crop) {

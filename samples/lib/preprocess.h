@@ -14,12 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "resample.h"
 #include "vitrt/vitrt.h"
 
 namespace vitrt::tools {
 
 enum class ResizeMode { ShorterSideCrop = 0, Stretch = 1 };   // schema ResizeMode
-enum class Interpolation { Bilinear = 0, Bicubic = 1 };       // schema Interpolation
+using resample::Interpolation;                                // schema Interpolation
 
 struct PreprocessSpec {
   int height = 0, width = 0, channels = 3;
@@ -44,7 +45,7 @@ PlanarImage to_planar(const uint8_t* pixels, int height, int width, int src_chan
 // Decode an image file (anything stb_image reads) to `channels`.
 PlanarImage load_image(const std::string& path, int channels);
 
-// Separable antialiased resampling of `img` to a virtual `out_h` x `out_w`
+// Antialiased resampling (resample.h) of `img` to a virtual `out_h` x `out_w`
 // image, returning only the window starting at (top, left) of size
 // crop_h x crop_w; window pixels outside the resized image are 0 (like
 // torchvision's CenterCrop padding).

@@ -4,28 +4,13 @@
 
 #include "convert.h"
 #include "family_timm.h"
+#include "tensor_maps.h"
 #include "timm_arch.h"
 
 using namespace vitrt::conv;
+using namespace vitrt::conv::test;
 
 namespace {
-
-// A deterministic, non-symmetric fill so that any permutation shows.
-std::vector<float> fill(int64_t n, float seed) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[size_t(i)] = seed + 0.01f * float(i % 97) - 0.003f * float(i % 7);
-  return v;
-}
-
-void put(TensorMap& m, const std::string& name, std::vector<int64_t> shape, float seed) {
-  const int64_t n = checked_numel(shape);
-  std::vector<float> v = fill(n, seed);
-  auto bytes = std::make_shared<std::vector<uint8_t>>(size_t(n) * 4);
-  std::memcpy(bytes->data(), v.data(), bytes->size());
-  m[name] = RawTensor{RawDType::F32, std::move(shape), bytes, 0, bytes->size()};
-}
-
-std::vector<float> values(const TensorMap& m, const std::string& name) { return to_float(m.at(name), name); }
 
 // timm ViT with D=8, 2 channels, 2x2 patches, a 4x4 image (2x2 grid), depth 2,
 // MLP 16, 3 classes, class token, final norm.
@@ -58,12 +43,6 @@ TensorMap tiny_vit() {
   put(m, "head.weight", {K, D}, seed += 0.1f);
   put(m, "head.bias", {K}, seed += 0.1f);
   return m;
-}
-
-HParams heads(int n) {
-  HParams h;
-  h.heads.set(n, "--heads");
-  return h;
 }
 
 // y = W x + b for a Linear in the runtime's [out, in] layout.

@@ -57,7 +57,7 @@ TEST_CASE("arch: names, tags and unknown names", "[unit]") {
   CHECK_FALSE(*arch_hparams("deit_tiny_patch16_224", "s").dist_token);
   CHECK(*arch_hparams("deit_base_distilled_patch16_384", "s").image_h == 384);
 
-  CHECK(known_archs().size() == 24);
+  CHECK(known_archs().size() == 28);  // 16 ViT, 8 DeiT, 4 MoCo v3
   CHECK_FALSE(find_arch("deit_small_patch16_384", "s"));
   CHECK_THROWS_WITH(arch_hparams("vit_huge_patch14_224", "s"),
                     Catch::Contains("unknown architecture 'vit_huge_patch14_224'") &&
@@ -97,7 +97,6 @@ TEST_CASE("options: flags and their errors", "[unit]") {
   CHECK_THROWS_WITH(options({"ck", "-o", "x", "--pool", "max"}), Catch::Contains("cls or mean"));
   CHECK_THROWS_WITH(options({"ck", "-o", "x", "--std", "0.2,0"}), Catch::Contains("positive"));
   CHECK_THROWS_WITH(options({"ck", "-o", "x", "--mean", "0.5,,1"}), Catch::Contains("--mean"));
-  CHECK_THROWS_WITH(options({"ck", "-o", "x", "--dtype", "fp16"}), Catch::Contains("not supported yet"));
   CHECK_THROWS_WITH(options({"ck", "-o", "x", "--dtype", "fp64"}), Catch::Contains("fp32"));
   CHECK_THROWS_WITH(options({"ck", "-o", "x", "--arch", "a", "--config", "c"}), Catch::Contains("not both"));
   CHECK_THROWS_WITH(options({"ck", "-o", "x", "--frobnicate", "1"}), Catch::Contains("unknown option --frobnicate"));
@@ -202,7 +201,15 @@ TEST_CASE("hparams: image geometry from pos_embed or flags", "[unit]") {
   wide.image_w.set(320, "--image-size");
   g = resolve_geometry(wide, 14 * 20 + 1, 1, 16, 16);
   CHECK(g.image_w == 320);
-  CHECK_THROWS_WITH(resolve_geometry(wide, 197, 1, 16, 16), Catch::Contains("280 patches"));
+  CHECK(g.pos_grid == 0);
+  // Another size than the checkpoint's 14x14 grid: resampled.
+  g = resolve_geometry(wide, 197, 1, 16, 16);
+  CHECK(g.pos_grid == 14);
+  CHECK_FALSE(g.pos_embed_patches_only);
+  g = resolve_geometry(wide, 196, 1, 16, 16);
+  CHECK(g.pos_grid == 14);
+  CHECK(g.pos_embed_patches_only);
+  CHECK_THROWS_WITH(resolve_geometry(wide, 141, 1, 16, 16), Catch::Contains("280 patches") && Catch::Contains("no square grid"));
   wide.image_w.set(300, "--image-size");
   CHECK_THROWS_WITH(resolve_geometry(wide, 0, 1, 16, 16), Catch::Contains("not divisible"));
 }

@@ -31,7 +31,8 @@ TENSOR = dict(dtype=0, shape=1, data=2, scales=3)
 LINEAR, NORM = ('weight', 'bias'), ('weight', 'bias')
 BLOCK = dict(norm1=(0, NORM), qkv=(1, LINEAR), proj=(2, LINEAR), norm2=(3, NORM), fc1=(4, LINEAR), fc2=(5, LINEAR))
 MODEL_NORMS = ('patch_norm_in', 'patch_norm_out', 'norm', 'fc_norm')
-MODEL_LINEARS = ('patch_embed', 'pre_logits', 'head', 'head_dist')
+MODEL_LINEARS = ('patch_embed', 'head', 'head_dist')
+MODEL_LINEAR_LISTS = ('pre_logits',)
 
 
 class FB:
@@ -84,6 +85,12 @@ def tensor_tables(fb):
         add_group(name, fb.deref(root, MODEL[name]), NORM)
     for name in MODEL_LINEARS:
         add_group(name, fb.deref(root, MODEL[name]), LINEAR)
+    for name in MODEL_LINEAR_LISTS:
+        vec = fb.deref(root, MODEL[name])
+        if vec is not None:
+            n, first = fb.vector(vec)
+            for i in range(n):
+                add_group(f'{name}.{i}', first + 4 * i + fb.u32(first + 4 * i), LINEAR)
     blocks = fb.deref(root, MODEL['blocks'])
     if blocks is not None:
         n, first = fb.vector(blocks)

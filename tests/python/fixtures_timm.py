@@ -3,6 +3,8 @@
 
 For every case in CASES, OUTDIR/<name>/ gets:
   model.safetensors   timm-named fp32 weights of a timm_vit.VisionTransformer
+  model.pth, .npz     the same weights via torch.save ({'model': sd} for the
+                      distilled case, as DeiT releases them) and np.savez
   input.npy           float32 [1, C, H, W] randn input
   expected.npy        float32 [1, classes] logits, computed in float64
   convert_args.txt    the vitrt-convert flags for this case (one line)
@@ -145,8 +147,11 @@ def make_case(outdir, name, seed):
 
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
-    safetensors_io.save_file({k: v.float() for k, v in model.state_dict().items()},
-                             os.path.join(d, 'model.safetensors'), dtype='F32', metadata={'format': 'pt'})
+    sd = {k: v.float() for k, v in model.state_dict().items()}
+    safetensors_io.save_file(sd, os.path.join(d, 'model.safetensors'), dtype='F32', metadata={'format': 'pt'})
+    # The same weights as released checkpoints ship them (DeiT's: {'model': sd}).
+    torch.save({'model': sd} if model.distilled else sd, os.path.join(d, 'model.pth'))
+    np.savez(os.path.join(d, 'model.npz'), **{k: v.numpy() for k, v in sd.items()})
     ref = copy.deepcopy(model)
     y = logits64(ref, x)
     np.save(os.path.join(d, 'input.npy'), x.numpy().astype(np.float32))

@@ -12,7 +12,11 @@ using Mat = std::vector<Vec>;  // rows of tokens
 
 double at(const conv::Tensor& t, size_t i) { return t.present() ? t.data[i] : 0.0; }
 
+// reference_logits' LinearFn, if it was given one (tests run one at a time).
+const LinearFn* linear_override = nullptr;
+
 Vec linear(const conv::Linear& l, const Vec& x) {
+  if (linear_override) return (*linear_override)(l, x);
   const size_t out = l.weight.shape[0], in = l.weight.shape[1];
   Vec y(out);
   for (size_t o = 0; o < out; ++o) {
@@ -97,22 +101,60 @@ Vec mean_rows(const Mat& x, size_t first) {
   return y;
 }
 
+struct FeatureMap {
+  int c, h, w;
+  Vec v;  // [c, h, w]
+  double at(int ch, int y, int x) const { return v[(size_t(ch) * h + y) * w + x]; }
+};
+
+FeatureMap conv2d(const conv::Conv2d& cv, const FeatureMap& in) {
+  const int out = cv.weight.shape[0], k = cv.weight.shape[2], s = cv.stride, pad = cv.padding;
+  FeatureMap y{out, (in.h + 2 * pad - k) / s + 1, (in.w + 2 * pad - k) / s + 1, {}};
+  for (int o = 0; o < out; ++o)
+    for (int i = 0; i < y.h; ++i)
+      for (int j = 0; j < y.w; ++j) {
+        double sum = at(cv.bias, o);
+        for (int ch = 0; ch < in.c; ++ch)
+          for (int p = 0; p < k; ++p)
+            for (int q = 0; q < k; ++q) {
+              const int yy = i * s + p - pad, xx = j * s + q - pad;
+              if (yy >= 0 && yy < in.h && xx >= 0 && xx < in.w)
+                sum += cv.weight.data[((size_t(o) * in.c + ch) * k + p) * k + q] * in.at(ch, yy, xx);
+            }
+        y.v.push_back(cv.relu && sum < 0 ? 0 : sum);
+      }
+  return y;
+}
+
 }  // namespace
 
-std::vector<double> reference_logits(const conv::Model& m, const std::vector<float>& img) {
+std::vector<double> reference_logits(const conv::Model& m, const std::vector<float>& img,
+                                     const LinearFn& linear_fn) {
+  struct Override {  // set for this call only
+    explicit Override(const LinearFn& f) { linear_override = f ? &f : nullptr; }
+    ~Override() { linear_override = nullptr; }
+  } override_linear(linear_fn);
   const conv::Config& c = m.config;
   const double eps = c.ln_eps;
   auto ln = [&](const conv::Norm& n) { return [&](const Vec& r) { return layernorm(n, r, eps); }; };
 
-  // Patches in raster order, each flattened (c, p, q) like a Conv2d kernel.
+  // ConvStem: the image through stem_convs; each grid cell's channel vector
+  // then goes through patch_embed (the final 1x1 convolution).
+  FeatureMap map{c.channels, c.image_h, c.image_w, Vec(img.begin(), img.end())};
+  for (const conv::Conv2d& cv : m.stem_convs) map = conv2d(cv, map);
+  // Otherwise patches in raster order, each flattened (c, p, q) like a Conv2d kernel.
   Mat x;
   for (int gy = 0; gy < c.image_h / c.patch_h; ++gy)
     for (int gx = 0; gx < c.image_w / c.patch_w; ++gx) {
       Vec p;
-      for (int ch = 0; ch < c.channels; ++ch)
-        for (int py = 0; py < c.patch_h; ++py)
-          for (int px = 0; px < c.patch_w; ++px)
-            p.push_back(img[(ch * c.image_h + gy * c.patch_h + py) * c.image_w + gx * c.patch_w + px]);
+      if (c.stem == 1) {
+        for (int ch = 0; ch < map.c; ++ch) p.push_back(map.at(ch, gy, gx));
+      } else {
+        for (int ch = 0; ch < c.channels; ++ch)
+          for (int py = 0; py < c.patch_h; ++py)
+            for (int px = 0; px < c.patch_w; ++px)
+              p.push_back(img[(ch * c.image_h + gy * c.patch_h + py) * c.image_w + gx * c.patch_w + px]);
+      }
       if (m.patch_norm_in.weight.present()) p = layernorm(m.patch_norm_in, p, eps);
       p = linear(m.patch_embed, p);
       if (m.patch_norm_out.weight.present()) p = layernorm(m.patch_norm_out, p, eps);
@@ -148,8 +190,8 @@ std::vector<double> reference_logits(const conv::Model& m, const std::vector<flo
   }
   Vec f = c.pooling == 0 ? x[0] : mean_rows(x, c.pooling == 1 ? prefix.size() : 0);
   if (m.fc_norm.weight.present()) f = layernorm(m.fc_norm, f, eps);
-  if (m.pre_logits.weight.present()) {
-    f = linear(m.pre_logits, f);
+  for (const conv::Linear& l : m.pre_logits) {
+    f = linear(l, f);
     for (double& v : f) v = activate(m.pre_logits_act, v);
   }
   return linear(m.head, f);

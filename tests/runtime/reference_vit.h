@@ -3,12 +3,19 @@
 // description rather than from the runtime's code.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "model_writer.h"
 
 namespace vitrt::test {
 
-std::vector<double> reference_logits(const conv::Model& m, const std::vector<float>& image_nchw);
+// One Linear applied to one row. By default the reference computes it exactly
+// from the fp32 weights; the quantization tests pass their own model of the
+// fp16 / int8 arithmetic instead.
+using LinearFn = std::function<std::vector<double>(const conv::Linear&, const std::vector<double>&)>;
+
+std::vector<double> reference_logits(const conv::Model& m, const std::vector<float>& image_nchw,
+                                     const LinearFn& linear = {});
 
 }  // namespace vitrt::test

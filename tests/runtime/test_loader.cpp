@@ -95,8 +95,8 @@ TEST_CASE("wrong identifier, version and shape give specific errors", "[unit][lo
   REQUIRE(error == "blocks[1].qkv.weight: shape [81,26], expected [81,27]");
 
   model = make_tiny({}, 12);
-  model.config.stem = 1;  // ConvStem
-  REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_ERR_UNSUPPORTED);
+  model.config.stem = 1;  // ConvStem without stem_convs
+  REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_ERR_INVALID_MODEL);
 
   model = make_tiny({}, 12);
   model.cls_token = {};

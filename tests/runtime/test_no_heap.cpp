@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "quantize.h"
 #include "tiny_model.h"
 
 namespace {
@@ -46,15 +47,20 @@ void operator delete(void* p, size_t) noexcept { __real_free(p); }
 using namespace vitrt::test;
 
 TEST_CASE("open, bind and run allocate nothing", "[unit][heap]") {
+  // fp32, fp16 and int8 weights: each dtype has its own arena buffers.
+  const auto dtype = GENERATE(vitrt::conv::DType::F32, vitrt::conv::DType::F16,
+                              vitrt::conv::DType::I8);
   TinyOptions o;
   o.dist_token = true;
-  const auto model = make_tiny(o, 21);
+  auto model = make_tiny(o, 21);
+  vitrt::conv::set_weight_dtype(model, dtype, {});
   Aligned bytes(vitrt::conv::write_model(model));
   const auto image = random_image(model, 22);
   vitrt_model m;
   Aligned arena(1 << 20);
 
   // The counter itself works.
+  allocations = 0;
   counting = true;
   delete new int(1);
   counting = false;

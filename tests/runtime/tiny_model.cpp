@@ -71,7 +71,20 @@ conv::Model make_tiny(const TinyOptions& o, uint32_t seed) {
   const int32_t patch_len = o.channels * o.patch_h * o.patch_w;
   const int32_t inner = o.heads * o.head_dim;
   if (o.patch_norm_in) m.patch_norm_in = f.norm(patch_len, o.biases);
-  m.patch_embed = f.linear(o.dim, patch_len, o.biases);
+  int32_t embed_in = patch_len, channels = o.channels;
+  for (const TinyConv& t : o.stem_convs) {
+    conv::Conv2d cv;
+    const int32_t fan_in = channels * t.kernel * t.kernel;
+    cv.weight = f.tensor({t.out, channels, t.kernel, t.kernel}, 1.7f / std::sqrt(static_cast<float>(fan_in)));
+    if (t.bias) cv.bias = f.tensor({t.out}, 0.3f);
+    cv.stride = t.stride;
+    cv.padding = t.padding;
+    cv.relu = t.relu;
+    m.stem_convs.push_back(std::move(cv));
+    c.stem = 1;  // ConvStem
+    embed_in = channels = t.out;
+  }
+  m.patch_embed = f.linear(o.dim, embed_in, o.biases);
   if (o.patch_norm_out) m.patch_norm_out = f.norm(o.dim, o.biases);
   if (o.class_token) m.cls_token = f.tensor({o.dim}, 1.f);
   if (o.dist_token) m.dist_token = f.tensor({o.dim}, 1.f);
@@ -90,9 +103,10 @@ conv::Model make_tiny(const TinyOptions& o, uint32_t seed) {
   if (o.fc_norm) m.fc_norm = f.norm(o.dim, o.biases);
   int32_t features = o.dim;
   if (o.pre_logits) {
-    m.pre_logits = f.linear(o.pre_logits, o.dim, o.biases);
+    m.pre_logits.push_back(f.linear(o.pre_logits, o.dim, o.biases));
+    if (o.pre_logits2) m.pre_logits.push_back(f.linear(o.pre_logits2, o.pre_logits, o.biases));
     m.pre_logits_act = o.pre_logits_act;
-    features = o.pre_logits;
+    features = o.pre_logits2 ? o.pre_logits2 : o.pre_logits;
   }
   m.head = f.linear(o.num_classes, features, o.biases);
   if (o.dist_token) m.head_dist = f.linear(o.num_classes, o.dim, o.biases);

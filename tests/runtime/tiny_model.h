@@ -11,6 +11,12 @@
 
 namespace vitrt::test {
 
+// One ConvStem convolution (square kernel) of a tiny model.
+struct TinyConv {
+  int32_t out, kernel, stride, padding;
+  bool relu, bias;
+};
+
 // Deliberately odd sizes so every kernel hits its remainder paths.
 struct TinyOptions {
   int32_t image_h = 9, image_w = 8, channels = 3, patch_h = 3, patch_w = 2;
@@ -20,7 +26,10 @@ struct TinyOptions {
   bool proj = true, biases = true, patch_norm_in = false, patch_norm_out = false;
   bool final_norm = true, fc_norm = false, labels = false;
   int32_t pre_logits = 0;  // features; 0 = no pre_logits
+  int32_t pre_logits2 = 0;  // features of a second pre_logits layer; 0 = none
   int32_t pre_logits_act = 0;
+  // Non-empty: a ConvStem; image / patch must then be its output grid.
+  std::vector<TinyConv> stem_convs;
 };
 
 conv::Model make_tiny(const TinyOptions& o, uint32_t seed);

@@ -26,12 +26,49 @@ using AttentionFn = void (*)(const float* qkv, float* out, float* scratch, int t
                              int head_dim, float scale, int head_begin, int head_end);
 // In-place elementwise activation.
 using ActivationFn = void (*)(float* x, size_t n, Act act);
+// Output channels [oc_begin, oc_end) of a 2-D convolution over one image:
+// y[o, i, j] = bias[o] + sum_{c,p,q} w[o, c, p, q] * x[c, i*stride + p - pad, j*stride + q - pad],
+// x zero outside [h, w], then max(0, .) when relu. x is [cin, h, w], w is
+// [cout, cin, kh, kw], y is [cout, oh, ow]; bias may be null.
+using Conv2dFn = void (*)(const float* x, int cin, int h, int w, const float* weight,
+                          const float* bias, int kh, int kw, int stride, int pad, float* y, int oh,
+                          int ow, int oc_begin, int oc_end, bool relu);
+
+// gemm with fp16 weights (IEEE half bits, w [n, k] row-major), computed in
+// fp32: the weights are converted kF16ScratchRows rows at a time into
+// `scratch` (kF16ScratchRows * k floats), then multiplied in fp32.
+constexpr int kF16ScratchRows = 4;
+using GemmF16Fn = void (*)(const float* x, int m, int k, const uint16_t* w, const float* bias,
+                           int n, float* y, int ldy, bool accumulate, float* scratch);
+// Symmetric int8 quantization of each row of x [m, k]: scales[i] =
+// static_scale when > 0, else max|x[i]| / 127 (1 for a zero row); q[i, p] =
+// round-half-away(x[i, p] / scales[i]) clamped to [-127, 127].
+using QuantizeFn = void (*)(const float* x, int m, int k, float static_scale, int8_t* q,
+                            float* scales);
+// Int8 weights of output channels [n0, n0 + n), n0 a multiple of
+// kQs8TileN: `data` points at the Blocked16x4 tile row of n0 (schema
+// WeightLayout: [ceil(N/16)][ceil(K/4)][16][4]); scales and sums at n0.
+constexpr int kQs8TileN = 16, kQs8TileK = 4;
+struct Qs8Weights {
+  const int8_t* data;
+  const float* scales;
+  const int32_t* sums;  // sum_k W[j, k], for kernels that compute u8 x s8
+};
+// y[i, j] (+)= float(acc) * (x_scales[i] * w.scales[j]) + bias[j], where
+// acc = sum_k xq[i, k] * W[j, k] in int32 (exact: |acc| <= 127^2 * 65536).
+using GemmQs8Fn = void (*)(const int8_t* xq, const float* x_scales, int m, int k,
+                           const Qs8Weights& w, const float* bias, int n, float* y, int ldy,
+                           bool accumulate);
 
 struct Ops {
   GemmFn gemm;
   LayerNormFn layernorm;
   AttentionFn attention;
   ActivationFn activation;
+  Conv2dFn conv2d;
+  GemmF16Fn gemm_f16w;
+  QuantizeFn quantize_qs8;
+  GemmQs8Fn gemm_qs8;
 };
 
 // The fastest kernels this build and CPU support.
@@ -50,5 +87,14 @@ void gelu_tanh_f32_ref(float* x, size_t n);
 void relu_f32_ref(float* x, size_t n);
 void tanh_f32_ref(float* x, size_t n);
 void activation_f32_ref(float* x, size_t n, Act act);
+void conv2d_f32_ref(const float* x, int cin, int h, int w, const float* weight, const float* bias,
+                    int kh, int kw, int stride, int pad, float* y, int oh, int ow, int oc_begin,
+                    int oc_end, bool relu);
+void gemm_f16w_f32_ref(const float* x, int m, int k, const uint16_t* w, const float* bias, int n,
+                       float* y, int ldy, bool accumulate, float* scratch);
+void quantize_f32_qs8_ref(const float* x, int m, int k, float static_scale, int8_t* q,
+                          float* scales);
+void gemm_qs8_ref(const int8_t* xq, const float* x_scales, int m, int k, const Qs8Weights& w,
+                  const float* bias, int n, float* y, int ldy, bool accumulate);
 
 }  // namespace vitrt::kernels

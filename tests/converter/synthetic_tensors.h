@@ -1,0 +1,31 @@
+// Synthetic checkpoints for the family mapper tests: deterministic fp32
+// tensors whose values differ by position, so any permutation shows.
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensors.h"
+
+namespace vitrt::conv::test {
+
+inline std::vector<float> fill(int64_t n, float seed) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[size_t(i)] = seed + 0.01f * float(i % 97) - 0.003f * float(i % 7);
+  return v;
+}
+
+// Adds `name` with `shape`, filled from `seed`.
+inline void put(TensorMap& m, const std::string& name, std::vector<int64_t> shape, float seed) {
+  const int64_t n = checked_numel(shape);
+  std::vector<float> v = fill(n, seed);
+  auto bytes = std::make_shared<std::vector<uint8_t>>(size_t(n) * 4);
+  if (n) std::memcpy(bytes->data(), v.data(), bytes->size());
+  m[name] = RawTensor{RawDType::F32, std::move(shape), bytes, 0, bytes->size()};
+}
+
+inline std::vector<float> values(const TensorMap& m, const std::string& name) { return to_float(m.at(name), name); }
+
+}  // namespace vitrt::conv::test

@@ -1,0 +1,100 @@
+#include <catch2/catch.hpp>
+
+#include "unwrap.h"
+
+using namespace vitrt::conv;
+using K = PyValue::Kind;
+
+namespace {
+
+PyRef value(K kind, const std::string& text = "") {
+  auto v = std::make_shared<PyValue>();
+  v->kind = kind;
+  v->text = text;
+  return v;
+}
+
+PyRef tensor(int64_t n) {
+  PyRef t = value(K::Tensor);
+  t->tensor.shape = {n};
+  return t;
+}
+
+PyRef dict(std::vector<std::pair<std::string, PyRef>> items) {
+  PyRef d = value(K::Dict);
+  for (auto& [k, v] : items) d->entries.emplace_back(value(K::String, k), v);
+  return d;
+}
+
+std::vector<std::string> names(const StateDict& sd) {
+  std::vector<std::string> n;
+  for (const auto& [name, t] : sd.tensors) n.push_back(name);
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("unwrap: a plain state dict keeps its tensors and drops other leaves", "[unit]") {
+  StateDict sd = unwrap_state_dict(dict({{"a.weight", tensor(2)}, {"n", value(K::Int)}, {"b", tensor(3)}}), "m.pth");
+  CHECK(names(sd) == std::vector<std::string>{"a.weight", "b"});
+  CHECK(sd.tensors.at("b").shape == std::vector<int64_t>{3});
+  CHECK(sd.origin == "checkpoint");
+}
+
+TEST_CASE("unwrap: training checkpoints give the state dict under a known key", "[unit]") {
+  PyRef optimizer = dict({{"state", dict({{"m", tensor(9)}})}});
+  StateDict sd = unwrap_state_dict(
+      dict({{"epoch", value(K::Int)}, {"optimizer", optimizer}, {"state_dict", dict({{"w", tensor(1)}})}}), "m.pth");
+  CHECK(names(sd) == std::vector<std::string>{"w"});
+  CHECK(sd.origin == "checkpoint['state_dict']");
+
+  // state_dict is preferred over model, wherever they appear.
+  sd = unwrap_state_dict(dict({{"model", dict({{"m", tensor(1)}})}, {"state_dict", dict({{"s", tensor(1)}})}}), "m.pth");
+  CHECK(names(sd) == std::vector<std::string>{"s"});
+
+  // Nested wrappers; an empty preferred entry falls through to the next.
+  sd = unwrap_state_dict(
+      dict({{"state_dict", dict({})}, {"model", dict({{"module", dict({{"x", tensor(1)}})}})}}), "m.pth");
+  CHECK(names(sd) == std::vector<std::string>{"x"});
+  CHECK(sd.origin == "checkpoint['model']['module']");
+}
+
+TEST_CASE("unwrap: a module. prefix on every name is removed; MoCo names are kept", "[unit]") {
+  StateDict sd = unwrap_state_dict(
+      dict({{"state_dict", dict({{"module.base_encoder.w", tensor(1)}, {"module.momentum_encoder.w", tensor(1)}})}}),
+      "m.pth");
+  CHECK(names(sd) == std::vector<std::string>{"base_encoder.w", "momentum_encoder.w"});
+  CHECK(sd.origin == "checkpoint['state_dict'], 'module.' prefix removed");
+
+  sd = unwrap_state_dict(dict({{"module.a", tensor(1)}, {"b", tensor(1)}}), "m.pth");
+  CHECK(names(sd) == std::vector<std::string>{"b", "module.a"});
+}
+
+TEST_CASE("unwrap: the module. prefix is removed from any format's tensor map", "[unit]") {
+  TensorMap all{{"module.a", {}}, {"module.b.c", {}}};
+  CHECK(strip_data_parallel_prefix(all));
+  CHECK(all.count("a") == 1);
+  CHECK(all.count("b.c") == 1);
+  TensorMap some{{"module.a", {}}, {"b", {}}};
+  CHECK_FALSE(strip_data_parallel_prefix(some));
+  CHECK(some.count("module.a") == 1);
+  TensorMap none;
+  CHECK_FALSE(strip_data_parallel_prefix(none));
+}
+
+TEST_CASE("unwrap: no tensors is an error naming the keys; cycles end", "[unit]") {
+  try {
+    unwrap_state_dict(dict({{"teacher", dict({{"w", tensor(1)}})}, {"epoch", value(K::Int)}}), "m.pth");
+    FAIL("no error");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) ==
+          "m.pth: no tensors found: expected a state dict, or one under state_dict, model_state_dict, model_state, "
+          "model, module, net, network; the checkpoint is a dict with keys teacher (dict), epoch (int)");
+  }
+  CHECK_THROWS_WITH(unwrap_state_dict(value(K::List), "m.pth"), Catch::Contains("the checkpoint is a list"));
+
+  PyRef loop = dict({});
+  loop->entries.emplace_back(value(K::String, "model"), loop);
+  CHECK_THROWS_AS(unwrap_state_dict(loop, "m.pth"), std::runtime_error);
+  loop->entries.clear();  // break the cycle so the test does not leak
+}

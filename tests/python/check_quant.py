@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""fp16 and int8 conversions of fixture cases against the PyTorch fp32 logits.
+
+  check_quant.py --convert VITRT_CONVERT --run VITRT_RUN CASE_DIR...
+
+For each CASE_DIR (from fixtures_timm.py) its model.safetensors is converted
+with --dtype fp32, fp16 and int8 (plus the case's convert_args.txt) and run on
+input.npy. Checks against expected.npy (PyTorch, float64):
+  fp16: max |error| <= 1e-2 * max |logit|
+  int8: cosine similarity >= 0.99 (activations quantized per token)
+and the file sizes: the bytes the Linear weights take in each file, i.e.
+size(fp32) - size(x) subtracted from the fp32 weight bytes, must be about
+1/2 (fp16) and 1/4 (int8, plus per-channel scales, sums and tile padding).
+"""
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+
+import numpy as np
+
+import safetensors_io
+
+FP16_TOL = 1e-2
+INT8_COSINE = 0.99
+
+
+def run_tool(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=900)
+    if p.returncode != 0:
+        sys.exit(f'FAIL: {" ".join(shlex.quote(c) for c in cmd)}: exit {p.returncode}: {p.stderr.strip()}')
+
+
+def linear_weight_elements(checkpoint):
+    """Elements of every Linear (and patch-embedding conv) weight: the
+    tensors vitrt-convert encodes. Norm weights are 1-D; tokens and position
+    embeddings are not named *.weight."""
+    tensors, _ = safetensors_io.load_file(checkpoint)
+    return sum(int(np.prod(t.shape)) for name, t in tensors.items()
+               if name.endswith('.weight') and len(t.shape) >= 2)
+
+
+def check_case(a, d):
+    with open(os.path.join(d, 'convert_args.txt')) as f:
+        conv_args = shlex.split(f.read())
+    checkpoint = os.path.join(d, 'model.safetensors')
+    expected = np.load(os.path.join(d, 'expected.npy')).astype(np.float64).reshape(-1)
+    scale = np.abs(expected).max()
+    sizes, logits = {}, {}
+    for dtype in ('fp32', 'fp16', 'int8'):
+        model = os.path.join(d, f'quant_{dtype}.vitrt')
+        out = os.path.join(d, f'quant_{dtype}_out.npy')
+        run_tool([a.convert, checkpoint, '-o', model, '--dtype', dtype] + conv_args)
+        run_tool([a.run, model, '--tensor', os.path.join(d, 'input.npy'), '--logits-out', out])
+        sizes[dtype] = os.path.getsize(model)
+        logits[dtype] = np.load(out).astype(np.float64).reshape(-1)
+
+    name, ok = os.path.basename(d.rstrip('/')), True
+    err32 = np.abs(logits['fp32'] - expected).max() / scale
+    err16 = np.abs(logits['fp16'] - expected).max() / scale
+    e8 = logits['int8']
+    cos8 = float(e8 @ expected / np.sqrt((e8 @ e8) * (expected @ expected)))
+    err8 = np.abs(e8 - expected).max() / scale
+    top8 = int(e8.argmax()) == int(expected.argmax())
+    fp32_weights = 4 * linear_weight_elements(checkpoint)
+    share16 = (fp32_weights - (sizes['fp32'] - sizes['fp16'])) / fp32_weights
+    share8 = (fp32_weights - (sizes['fp32'] - sizes['int8'])) / fp32_weights
+    print(f'{name}: sizes fp32 {sizes["fp32"]} fp16 {sizes["fp16"]} int8 {sizes["int8"]} bytes; '
+          f'Linear weights fp16 {share16:.3f}, int8 {share8:.3f} of fp32')
+    print(f'{name}: max |error| / max |logit|: fp32 {err32:.2e}, fp16 {err16:.2e}, int8 {err8:.2e}; '
+          f'int8 cosine {cos8:.5f}, top-1 {"matches" if top8 else "differs"}')
+    if not err16 <= FP16_TOL:
+        print(f'FAIL {name}: fp16 error {err16:.3g} > {FP16_TOL}')
+        ok = False
+    if not cos8 >= INT8_COSINE:
+        print(f'FAIL {name}: int8 cosine {cos8:.5f} < {INT8_COSINE}')
+        ok = False
+    # Tiles, 64-byte alignment and 8 bytes of scale + sum per output channel
+    # weigh more in tiny models: the bounds allow for them.
+    if not 0.49 <= share16 <= 0.53:
+        print(f'FAIL {name}: fp16 Linear weights are {share16:.3f} of fp32, expected ~0.5')
+        ok = False
+    if not 0.25 <= share8 <= (0.27 if fp32_weights > 1 << 20 else 0.45):
+        print(f'FAIL {name}: int8 Linear weights are {share8:.3f} of fp32, expected ~0.25')
+        ok = False
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--convert', required=True)
+    ap.add_argument('--run', required=True)
+    ap.add_argument('case_dirs', nargs='+')
+    a = ap.parse_args()
+    ok = True
+    for d in a.case_dirs:
+        ok = check_case(a, d) and ok
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == '__main__':
+    main()
