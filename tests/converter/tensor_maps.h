@@ -17,11 +17,12 @@ inline std::vector<float> fill(int64_t n, float seed) {
   return v;
 }
 
+// Adds `name` with `shape`, filled from `seed`.
 inline void put(TensorMap& m, const std::string& name, std::vector<int64_t> shape, float seed) {
   const int64_t n = checked_numel(shape);
   std::vector<float> v = fill(n, seed);
   auto bytes = std::make_shared<std::vector<uint8_t>>(size_t(n) * 4);
-  std::memcpy(bytes->data(), v.data(), bytes->size());
+  if (n) std::memcpy(bytes->data(), v.data(), bytes->size());
   m[name] = RawTensor{RawDType::F32, std::move(shape), bytes, 0, bytes->size()};
 }
 

@@ -4,7 +4,7 @@
 
 #include "family_timm.h"
 #include "family_vitpytorch.h"
-#include "synthetic_tensors.h"
+#include "tensor_maps.h"
 
 using namespace vitrt::conv;
 using namespace vitrt::conv::test;

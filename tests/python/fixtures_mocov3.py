@@ -19,7 +19,6 @@ parameters included); each case checks that the listed converter/runtime
 mistakes (sin-cos order, BatchNorm not folded, a block dropped, ...) move the
 logits by much more than check_parity.py's 1e-4.
 """
-import argparse
 import copy
 import math
 import os
@@ -32,6 +31,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures_timm  # noqa: E402
 import ref_mocov3  # noqa: E402
+import fixture_util as fu  # noqa: E402
 import safetensors_io  # noqa: E402
 
 VIT = dict(embed_dim=64, depth=2, num_heads=4)
@@ -193,25 +193,5 @@ def make_case(outdir, name, seed):
           f'mistake deltas: {", ".join(report)}')
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('outdir', nargs='?')
-    ap.add_argument('--only', nargs='*', help='case names (default: all)')
-    ap.add_argument('--list', action='store_true', help='print "name" per case and exit')
-    a = ap.parse_args()
-    if a.list:
-        print('\n'.join(CASES))
-        return
-    if not a.outdir:
-        ap.error('OUTDIR is required')
-    torch.set_num_threads(1)
-    names = a.only or list(CASES)
-    for n in names:
-        if n not in CASES:
-            sys.exit(f'unknown case {n}; known: {" ".join(CASES)}')
-    for n in names:
-        make_case(a.outdir, n, seed=2000 + list(CASES).index(n))
-
-
 if __name__ == '__main__':
-    main()
+    fu.main(__doc__, CASES, make_case, slow=(), seed_base=2000)

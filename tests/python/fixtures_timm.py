@@ -17,7 +17,6 @@ have std >= 1; before writing, each case checks that the plausible converter
 order, dropped LayerScale) move the logits by much more than the 1e-4
 tolerance check_parity.py uses.
 """
-import argparse
 import copy
 import math
 import os
@@ -29,6 +28,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import preprocess as pp  # noqa: E402
+import fixture_util as fu  # noqa: E402
 import safetensors_io  # noqa: E402
 import timm_vit  # noqa: E402
 
@@ -182,26 +182,5 @@ def make_case(outdir, name, seed):
         print(f'{name}: image {tag}: logits std {yi.std().item():.3f}, top1 {yi.argmax().item()}')
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('outdir', nargs='?')
-    ap.add_argument('--only', nargs='*', help='case names (default: all)')
-    ap.add_argument('--list', action='store_true', help='print "name [slow]" per case and exit')
-    a = ap.parse_args()
-    if a.list:
-        for n in CASES:
-            print(n + (' slow' if n in SLOW_CASES else ''))
-        return
-    if not a.outdir:
-        ap.error('OUTDIR is required')
-    torch.set_num_threads(1)
-    names = a.only or list(CASES)
-    for n in names:
-        if n not in CASES:
-            sys.exit(f'unknown case {n}; known: {" ".join(CASES)}')
-    for n in names:
-        make_case(a.outdir, n, seed=1000 + list(CASES).index(n))
-
-
 if __name__ == '__main__':
-    main()
+    fu.main(__doc__, CASES, make_case, slow=SLOW_CASES, seed_base=1000)
