@@ -1,18 +1,22 @@
 #!/usr/bin/python3
 """fp16 and int8 conversions of fixture cases against the PyTorch fp32 logits.
 
-  check_quant.py --convert VITRT_CONVERT --run VITRT_RUN CASE_DIR...
+  check_quant.py --convert VITRT_CONVERT --run VITRT_RUN [--sizes] CASE_DIR...
 
-For each CASE_DIR (from fixtures_timm.py) its model.safetensors is converted
-with --dtype fp32, fp16 and int8 (plus the case's convert_args.txt) and run on
-input.npy. Checks against expected.npy (PyTorch, float64):
+For each CASE_DIR (from any fixtures_<family>.py) its model.safetensors (or
+its first other model.<format>) is converted with --dtype fp32, fp16 and int8 (plus the case's
+convert_args.txt) and run on input.npy. Checks against expected.npy (PyTorch,
+float64):
   fp16: max |error| <= 1e-2 * max |logit|
   int8: cosine similarity >= 0.99 (activations quantized per token)
-and the file sizes: the bytes the Linear weights take in each file, i.e.
-size(fp32) - size(x) subtracted from the fp32 weight bytes, must be about
-1/2 (fp16) and 1/4 (int8, plus per-channel scales, sums and tile padding).
+With --sizes (timm-named safetensors cases, whose Linear weights can be
+counted by name) also the file sizes: the bytes the Linear weights take in
+each file, i.e. size(fp32) - size(x) subtracted from the fp32 weight bytes,
+must be about 1/2 (fp16) and 1/4 (int8, plus per-channel scales, sums and
+tile padding).
 """
 import argparse
+import glob
 import os
 import shlex
 import subprocess
@@ -44,7 +48,10 @@ def linear_weight_elements(checkpoint):
 def check_case(a, d):
     with open(os.path.join(d, 'convert_args.txt')) as f:
         conv_args = shlex.split(f.read())
-    checkpoint = os.path.join(d, 'model.safetensors')
+    # safetensors when the case has it (--sizes reads its names), else any format.
+    found = sorted(p for p in glob.glob(os.path.join(d, 'model.*')) if not p.endswith('.vitrt'))
+    safetensors = os.path.join(d, 'model.safetensors')
+    checkpoint = safetensors if safetensors in found else found[0]
     expected = np.load(os.path.join(d, 'expected.npy')).astype(np.float64).reshape(-1)
     scale = np.abs(expected).max()
     sizes, logits = {}, {}
@@ -63,11 +70,7 @@ def check_case(a, d):
     cos8 = float(e8 @ expected / np.sqrt((e8 @ e8) * (expected @ expected)))
     err8 = np.abs(e8 - expected).max() / scale
     top8 = int(e8.argmax()) == int(expected.argmax())
-    fp32_weights = 4 * linear_weight_elements(checkpoint)
-    share16 = (fp32_weights - (sizes['fp32'] - sizes['fp16'])) / fp32_weights
-    share8 = (fp32_weights - (sizes['fp32'] - sizes['int8'])) / fp32_weights
-    print(f'{name}: sizes fp32 {sizes["fp32"]} fp16 {sizes["fp16"]} int8 {sizes["int8"]} bytes; '
-          f'Linear weights fp16 {share16:.3f}, int8 {share8:.3f} of fp32')
+    print(f'{name}: sizes fp32 {sizes["fp32"]} fp16 {sizes["fp16"]} int8 {sizes["int8"]} bytes')
     print(f'{name}: max |error| / max |logit|: fp32 {err32:.2e}, fp16 {err16:.2e}, int8 {err8:.2e}; '
           f'int8 cosine {cos8:.5f}, top-1 {"matches" if top8 else "differs"}')
     if not err16 <= FP16_TOL:
@@ -76,6 +79,17 @@ def check_case(a, d):
     if not cos8 >= INT8_COSINE:
         print(f'FAIL {name}: int8 cosine {cos8:.5f} < {INT8_COSINE}')
         ok = False
+    if a.sizes:
+        ok = check_sizes(name, checkpoint, sizes) and ok
+    return ok
+
+
+def check_sizes(name, checkpoint, sizes):
+    fp32_weights = 4 * linear_weight_elements(checkpoint)
+    share16 = (fp32_weights - (sizes['fp32'] - sizes['fp16'])) / fp32_weights
+    share8 = (fp32_weights - (sizes['fp32'] - sizes['int8'])) / fp32_weights
+    print(f'{name}: Linear weights fp16 {share16:.3f}, int8 {share8:.3f} of fp32')
+    ok = True
     # Tiles, 64-byte alignment and 8 bytes of scale + sum per output channel
     # weigh more in tiny models: the bounds allow for them.
     if not 0.49 <= share16 <= 0.53:
@@ -91,6 +105,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--convert', required=True)
     ap.add_argument('--run', required=True)
+    ap.add_argument('--sizes', action='store_true', help='also check file sizes (timm-named safetensors)')
     ap.add_argument('case_dirs', nargs='+')
     a = ap.parse_args()
     ok = True

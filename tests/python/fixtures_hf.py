@@ -28,7 +28,10 @@ HF_CONFIG = dict(hidden_size=48, num_hidden_layers=2, num_attention_heads=6, int
 # name -> (model class, constructor kwargs, vitrt-convert flags, formats, options)
 # options: small_act = tiny token embeddings so LayerNorm eps matters;
 #          bare = drop the "vit." prefix (a ViTModel-style dict);
-#          config = write HF_CONFIG as config.json ("{config}" in the flags).
+#          config = write HF_CONFIG as config.json ("{config}" in the flags);
+#          no_probe = plain random weights, without fixture_util.add_gelu_probe's
+#          planted outliers (for the fp16/int8 checks; the GELU form is then
+#          not visible in the logits, so that variant is not checked).
 CASES = {
     'hf_default_eps_small_act': (ref_hf.HfViT, dict(img=16, patch=4, chans=3, dim=32, depth=2, heads=4, mlp=64,
                                                     classes=10), '--heads 4', ('safetensors', 'pth'),
@@ -41,6 +44,11 @@ CASES = {
     'jeonsworld_small_act': (ref_hf.JeonsworldViT, dict(img=32, patch=8, chans=3, dim=32, depth=2, heads=4, mlp=64,
                                                         classes=10), '--heads 4', ('pth', 'safetensors'),
                              dict(small_act=True)),
+    'hf_no_probe': (ref_hf.HfViT, dict(img=16, patch=4, chans=3, dim=32, depth=2, heads=4, mlp=64, classes=10),
+                    '--heads 4', ('safetensors', 'pth'), dict(no_probe=True)),
+    'jeonsworld_no_probe': (ref_hf.JeonsworldViT, dict(img=32, patch=8, chans=3, dim=32, depth=2, heads=4, mlp=64,
+                                                       classes=10), '--heads 4', ('pth', 'safetensors'),
+                            dict(no_probe=True)),
 }
 
 
@@ -51,7 +59,7 @@ def mlps(model):
     return [(b.ffn.fc1, b.ffn.fc2) for b in model.transformer.encoder.layer]
 
 
-def variants(model, small_act):
+def variants(model, small_act, gelu_visible):
     out = {}
 
     def variant(name, edit):
@@ -66,8 +74,9 @@ def variants(model, small_act):
                     fn(mod)
         return edit
 
-    variant('gelu_tanh', each((ref_hf.HfLayer, ref_hf.JeonsworldBlock),
-                              lambda b: setattr(b, 'act', functools.partial(F.gelu, approximate='tanh'))))
+    if gelu_visible:
+        variant('gelu_tanh', each((ref_hf.HfLayer, ref_hf.JeonsworldBlock),
+                                  lambda b: setattr(b, 'act', functools.partial(F.gelu, approximate='tanh'))))
     variant('heads_1', each(ref_hf.SelfAttention, lambda a: a.__dict__.update(heads=1, head_dim=a.heads * a.head_dim)))
     variant('q_k_swapped', each(ref_hf.SelfAttention, lambda a: a.__dict__['_modules'].update(query=a.key, key=a.query)))
     variant('pool_mean', lambda m: setattr(m, 'pool', 'mean'))
@@ -87,11 +96,13 @@ def make_case(outdir, name, seed):
     fu.init_module(model, gen, tok_scale=0.01 if opts.get('small_act') else 1.0,
                    token_names=[n for n in sd_names if n.endswith(('cls_token', 'position_embeddings'))],
                    patch_names=[n for n in sd_names if '.patch_embeddings.' in n])
-    for fc1, fc2 in mlps(model):
-        fu.add_gelu_probe(fc1.weight, fc1.bias, fc2.weight, fc2.bias, gen, approximate=False)
+    probe = not opts.get('no_probe')
+    if probe:
+        for fc1, fc2 in mlps(model):
+            fu.add_gelu_probe(fc1.weight, fc1.bias, fc2.weight, fc2.bias, gen, approximate=False)
     x = torch.randn((1, kwargs['chans'], kwargs['img'], kwargs['img']), generator=gen)
     y = model(x.double())
-    fu.check_sensitivity(name, y, {k: m(x.double()) for k, m in variants(model, opts.get('small_act')).items()})
+    fu.check_sensitivity(name, y, {k: m(x.double()) for k, m in variants(model, opts.get('small_act'), probe).items()})
 
     sd = model.state_dict()
     if opts.get('bare'):
