@@ -132,10 +132,16 @@ void finish_model(Model& m, const HParams& hp, std::vector<std::string>& notes) 
   }
 }
 
-Conversion convert(const Options& o) {
+Conversion convert(const Options& o) { return convert(o, read_checkpoint(o.checkpoint)); }
+
+Conversion convert(const Options& o, const TensorMap& tensors) {
   HParams hp = gather_hparams(o);
-  TensorMap tensors = read_checkpoint(o.checkpoint);
   const Family& family = find_family(o.family, tensors, o.checkpoint);
+  if (family.preprocess_defaults) {
+    HParams defaults;
+    family.preprocess_defaults(defaults);
+    hp = overlay(defaults, hp);
+  }
   Conversion c;
   c.family = family.description;
   c.model = family.map(tensors, hp);

@@ -35,6 +35,8 @@ struct Conversion {
 };
 
 Conversion convert(const Options& o);
+// The same for tensors already read (o.checkpoint only names them in errors).
+Conversion convert(const Options& o, const TensorMap& tensors);
 
 int64_t count_params(const Model& m);
 

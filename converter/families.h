@@ -19,6 +19,9 @@ struct Family {
   // Maps every tensor (anything not understood is an error) and fills
   // Model::config; preprocessing and labels are left to the caller.
   Model (*map)(const TensorMap& tensors, const HParams& hp);
+  // The upstream code base's own evaluation preprocessing (mean/std, resize),
+  // used where --arch, --config and the flags say nothing; null = none known.
+  void (*preprocess_defaults)(HParams& hp);
 };
 
 const std::vector<Family>& families();

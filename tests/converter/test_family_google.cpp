@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "convert.h"
 #include "family_google.h"
 #include "tensor_maps.h"
 
@@ -118,4 +119,19 @@ TEST_CASE("google: 'gap' models, optimizer-state prefix, pooling flags", "[unit]
   TensorMap extra = tiny_flax();
   put(extra, "Transformer/encoderblock_0/unknown", {1}, 0.f);
   CHECK_THROWS_WITH(map_google_vit(extra, hp), Catch::Contains("unknown"));
+}
+
+TEST_CASE("google: the vit_jax preprocessing unless flags say otherwise", "[unit]") {
+  const TensorMap flax = tiny_flax();
+  Conversion c = convert(parse_options({"ViT.npz", "-o", "x.vitrt"}), flax);
+  CHECK(c.model.preprocess.mean == std::vector<float>(size_t(C), 0.5f));
+  CHECK(c.model.preprocess.std == std::vector<float>(size_t(C), 0.5f));
+  CHECK(c.model.preprocess.resize == 1);         // ResizeMode::Stretch
+  CHECK(c.model.preprocess.interpolation == 0);  // Interpolation::Bilinear
+  CHECK(c.notes.empty());                        // no "using ImageNet's" note
+
+  c = convert(parse_options({"ViT.npz", "-o", "x.vitrt", "--mean", "0.25", "--resize", "crop"}), flax);
+  CHECK(c.model.preprocess.mean == std::vector<float>(size_t(C), 0.25f));
+  CHECK(c.model.preprocess.std == std::vector<float>(size_t(C), 0.5f));
+  CHECK(c.model.preprocess.resize == 0);
 }
