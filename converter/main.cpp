@@ -8,8 +8,11 @@
 #include <iostream>
 #include <string>
 
+#include "calibrate.h"
 #include "convert.h"
 #include "inspect.h"
+#include "quantize.h"
+#include "report.h"
 
 int main(int argc, char** argv) {
   using namespace vitrt::conv;
@@ -23,9 +26,19 @@ int main(int argc, char** argv) {
       std::cout << inspect(o);
       return 0;
     }
+    // A bad --calib directory fails before the conversion's work.
+    const std::vector<std::string> images =
+        o.calib_dir.empty() ? std::vector<std::string>{} : find_images(o.calib_dir);
     Conversion c = convert(o);
-    std::vector<uint8_t> bytes = write_model(c.model);
     for (const std::string& note : c.notes) std::cerr << note << "\n";
+    std::vector<uint8_t> reference;  // c.model in fp32, for --calib / --report
+    if (!images.empty()) {
+      Model fp32 = c.model;
+      set_weight_dtype(fp32, DType::F32, {});
+      reference = write_model(fp32);
+      if (o.dtype == DType::I8) calibrate(c.model, reference, images, std::cerr);
+    }
+    std::vector<uint8_t> bytes = write_model(c.model);
     std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
     if (!out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size())) || !out.flush()) {
       std::cerr << "error: cannot write " << o.output << ": " << std::strerror(errno) << "\n";
@@ -34,6 +47,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << summary(c, o.output, bytes.size()) << "\n";
+    if (o.report) std::cout << quantization_report(reference, bytes, c.model, images, std::cerr);
     return 0;
   } catch (const std::bad_alloc&) {
     std::cerr << "error: out of memory\n";

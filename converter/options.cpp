@@ -13,7 +13,7 @@ std::string usage() {
   return "usage: vitrt-convert CHECKPOINT -o OUT [--arch NAME | --config JSON] [--heads N]\n"
          "         [--image-size H[xW]] [--patch-size P[xQ]] [--pool cls|mean] [--eps E]\n"
          "         [--mean a[,b,c] --std a[,b,c]] [--labels FILE]\n"
-         "         [--dtype fp32|fp16|int8] [--keep-float LAYER[,LAYER...]]\n"
+         "         [--dtype fp32|fp16|int8] [--keep-float LAYER[,LAYER...]] [--calib DIR [--report]]\n"
          "         [--family NAME] [--crop-pct F] [--resize crop|stretch] [--interpolation bicubic|bilinear]\n"
          "       vitrt-convert --inspect CHECKPOINT [the flags above]\n"
          "Converts a ViT checkpoint (.safetensors, torch.save .pt/.pth/.pth.tar, NumPy .npz) into a vitrt model;\n"
@@ -21,7 +21,10 @@ std::string usage() {
          "Flags override --config / --arch, which override what the weights imply.\n"
          "--dtype fp16|int8 stores every Linear weight as fp16 or as int8 (per-channel scales, activations\n"
          "quantized per token at run time); --keep-float keeps layers fp32: patch_embed, head (with\n"
-         "head_dist, pre_logits), qkv, proj, fc1, fc2 (in every block) or blocks.N.\n";
+         "head_dist, pre_logits), qkv, proj, fc1, fc2 (in every block) or blocks.N.\n"
+         "--calib DIR runs the fp32 model on every image under DIR and gives each int8 Linear a static\n"
+         "input scale, max |input| / 127, instead of per-token scales; --report (with --calib, fp16 or int8)\n"
+         "then prints each Linear's output cosine and SQNR against fp32 on those images.\n";
 }
 
 namespace {
@@ -75,6 +78,7 @@ Options parse_options(const std::vector<std::string>& args) {
     std::string flag = args[i], value;
     if (flag == "-h" || flag == "--help") { o.help = true; return o; }
     if (flag == "--inspect") { o.inspect = true; continue; }
+    if (flag == "--report") { o.report = true; continue; }
     if (flag.size() < 2 || flag[0] != '-') { positional.push_back(flag); continue; }
     if (size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
       value = flag.substr(eq + 1);
@@ -102,6 +106,7 @@ Options parse_options(const std::vector<std::string>& args) {
         start = comma + 1;
       }
     }
+    else if (flag == "--calib") o.calib_dir = value;
     else if (flag == "--family") o.family = value;
     else if (flag == "--heads") f.heads.set(positive_int(flag, value), flag);
     else if (flag == "--image-size") size_pair(flag, value, f.image_h, f.image_w);
@@ -147,6 +152,10 @@ Options parse_options(const std::vector<std::string>& args) {
   if (!o.arch.empty() && !o.config_path.empty()) throw std::runtime_error("pass --arch or --config, not both");
   if (!o.keep_float.empty() && o.dtype == DType::F32)
     throw std::runtime_error("--keep-float needs --dtype fp16 or int8");
+  if (!o.calib_dir.empty() && o.dtype != DType::I8 && !o.report)
+    throw std::runtime_error("--calib needs --dtype int8 (or --report)");
+  if (o.report && (o.calib_dir.empty() || o.dtype == DType::F32))
+    throw std::runtime_error("--report needs --calib DIR and --dtype fp16 or int8");
   return o;
 }
 

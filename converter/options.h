@@ -14,6 +14,8 @@ struct Options {
   std::string arch, config_path, labels_path;  // empty = not given
   DType dtype = DType::F32;             // of the Linear weights (--dtype)
   std::vector<std::string> keep_float;  // --keep-float: layers left F32
+  std::string calib_dir;  // --calib: images for static int8 input scales / --report
+  bool report = false;    // --report: per-layer accuracy vs fp32 on the --calib images
   std::string family;  // empty = detect from the tensors
   HParams flags;  // hyperparameters given directly as flags
   bool help = false;

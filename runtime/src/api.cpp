@@ -130,11 +130,27 @@ vitrt_status vitrt_set_parallel(vitrt_model* m, vitrt_parallel_fn parallel, void
   return VITRT_OK;
 }
 
+vitrt_status vitrt_set_observer(vitrt_model* m, vitrt_observer_fn fn, void* ctx) {
+  State* st = opened(m);
+  if (!st) return m ? VITRT_ERR_STATE : VITRT_ERR_INVALID_ARGUMENT;
+  // Observing needs kObserved: switching on or off changes the plan.
+  if ((fn != nullptr) != (st->observer != nullptr)) st->bound = false;
+  st->observer = fn;
+  st->observer_ctx = ctx;
+  uint64_t offsets[vitrt::kNumBuffers], total;
+  if (!plan(*st, offsets, &total)) {
+    st->observer = nullptr;
+    st->bound = false;
+    return VITRT_ERR_UNSUPPORTED;
+  }
+  return VITRT_OK;
+}
+
 vitrt_status vitrt_run(vitrt_model* m, const float* input, size_t count) {
   State* st = opened(m);
   if (!st) return m ? VITRT_ERR_STATE : VITRT_ERR_INVALID_ARGUMENT;
   if (!st->bound) {
-    vitrt::fail(*st) << "no arena bound (call vitrt_bind_arena, again after vitrt_set_parallel)";
+    vitrt::fail(*st) << "no arena bound (call vitrt_bind_arena, again after vitrt_set_parallel or vitrt_set_observer)";
     return VITRT_ERR_STATE;
   }
   const vitrt::Dims& d = st->d;

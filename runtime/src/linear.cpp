@@ -71,6 +71,16 @@ void linear_task(void* ctx, int t) {
   }
 }
 
+void observe(const State& st, LinearId id, const LinearJob& j, const float* x, const float* y) {
+  char name[48];
+  Message msg(name, sizeof(name));
+  msg << id.group;
+  if (id.index >= 0) msg << "." << id.index;
+  if (id.leaf) msg << "." << id.leaf;
+  const vitrt_linear_event e{name, j.m, j.in, j.out, x, y};
+  st.observer(st.observer_ctx, &e);
+}
+
 }  // namespace
 
 uint64_t linear_buffer_bytes(const State& st, Buffer b) {
@@ -79,15 +89,21 @@ uint64_t linear_buffer_bytes(const State& st, Buffer b) {
     case kQuantX: return rows * static_cast<uint64_t>(st.i8_max_in);
     case kQuantScales: return st.i8_max_in ? rows * sizeof(float) : 0;
     case kWeightScratch: return sizeof(float) * f16_scratch_floats(st) * st.threads;
+    // Only proj and fc2 accumulate; both write dim columns.
+    case kObserved: return st.observer ? rows * sizeof(float) * static_cast<uint64_t>(st.d.dim) : 0;
     default: return 0;
   }
 }
 
-void run_linear(const State& st, const kernels::Ops& ops, const s::Linear& l, const float* x,
-                int m, float* y, bool accumulate) {
+void run_linear(const State& st, const kernels::Ops& ops, const s::Linear& l, LinearId id,
+                const float* x, int m, float* y, bool accumulate) {
   const s::Tensor* w = l.weight();
+  // Observed, an accumulating Linear writes its own output to kObserved and
+  // adds it afterwards: the kernels compute y + (x W^T + b) the same way.
+  const bool separate = st.observer && accumulate;
+  float* out = separate ? buffer<float>(st, kObserved) : y;
   LinearJob job{&ops, w, floats(l.bias()), w->shape()->Get(0), w->shape()->Get(1), x, nullptr,
-                nullptr, m, y, accumulate, st.threads, nullptr, f16_scratch_floats(st)};
+                nullptr, m, out, accumulate && !separate, st.threads, nullptr, f16_scratch_floats(st)};
   if (w->dtype() == s::DType::F16) job.scratch = buffer<float>(st, kWeightScratch);
   if (w->dtype() == s::DType::I8) {
     // Quantized once, shared by every task.
@@ -104,6 +120,9 @@ void run_linear(const State& st, const kernels::Ops& ops, const s::Linear& l, co
   } else {
     run_tasks(st, linear_task, &job);
   }
+  if (st.observer) observe(st, id, job, x, out);
+  if (separate)
+    for (size_t i = 0, n = static_cast<size_t>(m) * job.out; i < n; ++i) y[i] += out[i];
 }
 
 }  // namespace vitrt

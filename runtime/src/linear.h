@@ -12,12 +12,21 @@ namespace schema {
 struct Linear;
 }
 
-// Arena bytes of kQuantX, kQuantScales and kWeightScratch for this model
-// (0 for the dtypes it does not use); `b` is one of those three.
+// Which Linear of the model, for the observer: "<group>[.<index>][.<leaf>]",
+// e.g. {"blocks", 3, "fc1"}, {"pre_logits", 0, nullptr}, {"head", -1, nullptr}.
+struct LinearId {
+  const char* group;
+  int32_t index;  // -1 = none
+  const char* leaf;
+};
+
+// Arena bytes of kQuantX, kQuantScales, kWeightScratch and kObserved for this
+// model (0 when unused); `b` is one of those four.
 uint64_t linear_buffer_bytes(const State& st, Buffer b);
 
 // m rows of x [m, in] into y [m, out] (row stride out); accumulate adds.
-void run_linear(const State& st, const kernels::Ops& ops, const schema::Linear& l, const float* x,
-                int m, float* y, bool accumulate);
+// Reports the Linear to st.observer, if any, once it has run.
+void run_linear(const State& st, const kernels::Ops& ops, const schema::Linear& l, LinearId id,
+                const float* x, int m, float* y, bool accumulate);
 
 }  // namespace vitrt

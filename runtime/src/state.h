@@ -31,6 +31,7 @@ enum Buffer : int {
   kQuantX,      // int8 Linear input [rows, in] (int8 weights only)
   kQuantScales, // its per-row scales
   kWeightScratch,  // fp16 weights converted to fp32, per thread
+  kObserved,    // with an observer: proj / fc2 output before the residual add
   kNumBuffers
 };
 
@@ -59,6 +60,9 @@ struct State {
   vitrt_parallel_fn parallel;
   void* pool;
   int32_t threads;
+
+  vitrt_observer_fn observer;  // null = none
+  void* observer_ctx;
 
   uint8_t* arena;
   uint64_t offsets[kNumBuffers];

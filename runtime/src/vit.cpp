@@ -51,15 +51,15 @@ class Forward {
 
   void run(const float* input) {
     stem(input);
-    for (int32_t i = 0; i < d_.depth; ++i) block(*m_.blocks()->Get(i));
+    for (int32_t i = 0; i < d_.depth; ++i) block(*m_.blocks()->Get(i), i);
     head();
   }
 
  private:
   float* buf(Buffer b) const { return reinterpret_cast<float*>(st_.arena + st_.offsets[b]); }
 
-  void gemm(const float* x, int m, const s::Linear* l, float* y, bool accumulate) const {
-    run_linear(st_, ops_, *l, x, m, y, accumulate);
+  void gemm(const float* x, int m, const s::Linear* l, LinearId id, float* y, bool accumulate) const {
+    run_linear(st_, ops_, *l, id, x, m, y, accumulate);
   }
 
   void layernorm(const float* x, float* y, int rows, const s::Norm* n) const {
@@ -77,7 +77,7 @@ class Forward {
     float* x_patches = x + static_cast<size_t>(d_.prefix) * d_.dim;
     stem_rows(st_, input, patches);
     if (m_.patch_norm_in()) layernorm(patches, patches, d_.patches, m_.patch_norm_in());
-    gemm(patches, d_.patches, m_.patch_embed(), x_patches, false);
+    gemm(patches, d_.patches, m_.patch_embed(), {"patch_embed", -1, nullptr}, x_patches, false);
     if (m_.patch_norm_out()) layernorm(x_patches, x_patches, d_.patches, m_.patch_norm_out());
 
     const float* pos = weights(m_.pos_embed());
@@ -97,40 +97,40 @@ class Forward {
   }
 
   // x += proj(attention(qkv(in))).
-  void attention(const s::Block& b, const float* in) const {
+  void attention(const s::Block& b, int32_t i, const float* in) const {
     float* qkv = buf(kQkv);
     float* attn = buf(kAttn);
-    gemm(in, d_.tokens, b.qkv(), qkv, false);
+    gemm(in, d_.tokens, b.qkv(), {"blocks", i, "qkv"}, qkv, false);
     AttnJob job{&ops_, &d_, qkv, attn, buf(kScratch), scratch_floats(d_), st_.threads};
     run_tasks(st_, attention_task, &job);
     if (b.proj()) {
-      gemm(attn, d_.tokens, b.proj(), buf(kTokens), true);
+      gemm(attn, d_.tokens, b.proj(), {"blocks", i, "proj"}, buf(kTokens), true);
     } else {
       add(buf(kTokens), attn, static_cast<size_t>(d_.tokens) * d_.dim);
     }
   }
 
   // x += fc2(act(fc1(in))).
-  void mlp(const s::Block& b, const float* in) const {
+  void mlp(const s::Block& b, int32_t i, const float* in) const {
     float* hidden = buf(kHidden);
-    gemm(in, d_.tokens, b.fc1(), hidden, false);
+    gemm(in, d_.tokens, b.fc1(), {"blocks", i, "fc1"}, hidden, false);
     ops_.activation(hidden, static_cast<size_t>(d_.tokens) * d_.mlp_dim, static_cast<Act>(d_.mlp_act));
-    gemm(hidden, d_.tokens, b.fc2(), buf(kTokens), true);
+    gemm(hidden, d_.tokens, b.fc2(), {"blocks", i, "fc2"}, buf(kTokens), true);
   }
 
-  void block(const s::Block& b) const {
+  void block(const s::Block& b, int32_t i) const {
     float* x = buf(kTokens);
     const int t = d_.tokens;
     if (d_.post_norm) {
-      attention(b, x);
+      attention(b, i, x);
       layernorm(x, x, t, b.norm1());
-      mlp(b, x);
+      mlp(b, i, x);
       layernorm(x, x, t, b.norm2());
     } else {
       layernorm(x, buf(kNormA), t, b.norm1());
-      attention(b, buf(kNormA));
+      attention(b, i, buf(kNormA));
       layernorm(x, buf(kNormB), t, b.norm2());
-      mlp(b, buf(kNormB));
+      mlp(b, i, buf(kNormB));
     }
   }
 
@@ -141,8 +141,8 @@ class Forward {
     if (m_.norm()) layernorm(x, x, d_.tokens, m_.norm());
     if (d_.dist_token) {
       float* dist = buf(kLogitsDist);
-      gemm(x, 1, m_.head(), logits, false);
-      gemm(x + dim, 1, m_.head_dist(), dist, false);
+      gemm(x, 1, m_.head(), {"head", -1, nullptr}, logits, false);
+      gemm(x + dim, 1, m_.head_dist(), {"head_dist", -1, nullptr}, dist, false);
       for (int32_t i = 0; i < d_.num_classes; ++i) logits[i] = 0.5f * (logits[i] + dist[i]);
       return;
     }
@@ -160,12 +160,12 @@ class Forward {
     for (uint32_t i = 0; m_.pre_logits() && i < m_.pre_logits()->size(); ++i) {
       const s::Linear* l = m_.pre_logits()->Get(i);
       float* f = buf(kFeatures) + (i % 2) * static_cast<size_t>(d_.pre_logits_width);
-      gemm(features, 1, l, f, false);
+      gemm(features, 1, l, {"pre_logits", static_cast<int32_t>(i), nullptr}, f, false);
       ops_.activation(f, static_cast<size_t>(l->weight()->shape()->Get(0)),
                       static_cast<Act>(d_.pre_logits_act));
       features = f;
     }
-    gemm(features, 1, m_.head(), logits, false);
+    gemm(features, 1, m_.head(), {"head", -1, nullptr}, logits, false);
   }
 
   State& st_;
@@ -199,6 +199,7 @@ bool plan_arena(const State& st, uint64_t offsets[kNumBuffers], uint64_t* total)
   // Used by any Linear, from the stem to the head.
   for (Buffer b : {kQuantX, kQuantScales, kWeightScratch})
     req[b] = {linear_buffer_bytes(st, b), kStem, kHeadStep};
+  req[kObserved] = {linear_buffer_bytes(st, kObserved), kProjStep, kMlpStep};
 
   const planner::GreedyPlanner greedy;
   return greedy.plan(req, kNumBuffers, offsets, total) && *total <= SIZE_MAX;

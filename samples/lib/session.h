@@ -14,8 +14,17 @@ namespace vitrt::tools {
 
 class Session {
  public:
+  // Optional: the runtime reports every Linear of each run to fn
+  // (vitrt_set_observer); Observer{} is none.
+  struct Observer {
+    vitrt_observer_fn fn;
+    void* ctx;
+  };
+
   // Throws std::runtime_error carrying the runtime's vitrt_last_error().
-  Session(const std::string& model_path, int threads);
+  Session(const std::string& model_path, int threads, Observer observer = {});
+  // A model file already in memory; `name` labels it in errors.
+  Session(AlignedBuffer file, const std::string& name, int threads, Observer observer = {});
   // The runtime handle may point into itself; keep it in place.
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;

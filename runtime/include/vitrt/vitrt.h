@@ -68,6 +68,27 @@ vitrt_status vitrt_bind_arena(vitrt_model* m, void* arena, size_t size);
  * a larger arena (per-thread scratch): call before vitrt_arena_size. */
 vitrt_status vitrt_set_parallel(vitrt_model* m, vitrt_parallel_fn parallel, void* pool, int threads);
 
+/* Observer hook (calibration, debugging): after each Linear of a run,
+ * fn(ctx, &event) on the thread that called vitrt_run, once the Linear's
+ * parallel tasks have all finished. Both pointers point into the arena and
+ * are valid only during the call; the observer must not modify them. */
+typedef struct vitrt_linear_event {
+  const char* name;      /* "patch_embed", "blocks.N.qkv|proj|fc1|fc2", "pre_logits.N",
+                            "head", "head_dist" (checkpoint-independent names) */
+  int32_t rows, in, out;
+  const float* input;    /* [rows, in], fp32 (before any int8 quantization) */
+  const float* output;   /* [rows, out]: this Linear's x W^T + b alone, before the
+                            residual add of proj and fc2 */
+} vitrt_linear_event;
+typedef void (*vitrt_observer_fn)(void* ctx, const vitrt_linear_event* event);
+
+/* Optional: set (fn != NULL) or remove the observer. With one set, proj and
+ * fc2 write their output to a separate arena buffer before adding it to the
+ * residual stream (same results, bit for bit), so the arena is larger: call
+ * before vitrt_arena_size, and bind again when switching between observed
+ * and unobserved. Without an observer a run costs nothing extra. */
+vitrt_status vitrt_set_observer(vitrt_model* m, vitrt_observer_fn fn, void* ctx);
+
 /* Run on one image, float NCHW [1, channels, image_h, image_w]. */
 vitrt_status vitrt_run(vitrt_model* m, const float* input, size_t count);
 

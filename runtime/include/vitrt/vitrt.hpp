@@ -16,6 +16,7 @@ class Model {
   vitrt_status set_parallel(vitrt_parallel_fn parallel, void* pool, int threads) {
     return vitrt_set_parallel(&m_, parallel, pool, threads);
   }
+  vitrt_status set_observer(vitrt_observer_fn fn, void* ctx) { return vitrt_set_observer(&m_, fn, ctx); }
   vitrt_status run(const float* input, size_t count) { return vitrt_run(&m_, input, count); }
   const float* logits() const { return vitrt_logits(&m_); }
   vitrt_status info(vitrt_info* out) const { return vitrt_get_info(&m_, out); }
