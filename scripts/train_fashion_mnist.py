@@ -91,6 +91,11 @@ def load_split(pkg):
     return x_tr, y_tr, x_te[keep], y_te[keep], ids[keep]
 
 
+def slug(class_name):
+    """Class name as a file-name part: 'T-shirt/top' -> 'T-shirt_top'."""
+    return class_name.replace('/', '_').replace(' ', '_')
+
+
 def augment(x, gen):
     """Random 28x28 crop of the 2-px zero-padded image + horizontal flip, per sample."""
     b = x.shape[0]
@@ -224,7 +229,7 @@ def main():
     samples = []
     for c in range(10):
         j = int(np.nonzero(y_te == c)[0][0])
-        name = f'{ids_te[j]:04d}_{CLASSES[c].replace("/", "_").replace(" ", "_")}.png'
+        name = f'{ids_te[j]:04d}_{slug(CLASSES[c])}.png'
         write_png_gray(os.path.join(args.out, 'images', name), x_te[j])
         with torch.no_grad():
             logits = model(prep(x_te[j:j + 1]))[0]
