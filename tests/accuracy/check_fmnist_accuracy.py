@@ -2,7 +2,7 @@
 """Accuracy of the sample model (samples/data/fmnist_vit) at one precision.
 
 usage: check_fmnist_accuracy.py --convert VITRT_CONVERT --eval VITRT_EVAL
-                                --dtype fp32|fp16|int8 DATA_DIR WORKDIR
+                                --dtype fp32|fp16|int8 [--calib DIR] DATA_DIR WORKDIR
 
 DATA_DIR is the held-out test split as an ImageFolder tree
 (scripts/fmnist_imagefolder.py): the 9,990 images PyTorch scored when the
@@ -15,7 +15,9 @@ both see the same inputs). Asserts, in accuracy points (1 point = 0.01):
         an image whose two best logits are nearly tied)
   fp16: top-1 within 0.1 points of fp32, int8: within 0.5 points;
         top-1 agreement with fp32 >= 98 % for both.
-Writes WORKDIR/fmnist_DTYPE.json: vitrt-eval's object plus dtype and the
+--calib DIR (int8): static activation scales calibrated on DIR (training
+images, scripts/fmnist_imagefolder.py --calib) instead of per-token ones;
+the same bounds apply. Writes WORKDIR/fmnist_DTYPE[_calib].json: vitrt-eval's object plus dtype and the
 model file sizes, for scripts/measure_sizes.py.
 """
 import argparse
@@ -40,10 +42,11 @@ def run(cmd):
     return p.stdout
 
 
-def convert(a, dtype):
+def convert(a, dtype, extra=()):
     # In a folder of this run's own: the tests of each dtype run in parallel.
-    model = os.path.join(a.workdir, f'models_{a.dtype}', f'fmnist_{dtype}.vitrt')
-    run([a.convert, os.path.join(SAMPLE, 'model.safetensors'), '-o', model, '--dtype', dtype] + CONVERT_FLAGS)
+    model = os.path.join(a.workdir, f'models_{a.name}', f'fmnist_{dtype}.vitrt')
+    run([a.convert, os.path.join(SAMPLE, 'model.safetensors'), '-o', model, '--dtype', dtype] + CONVERT_FLAGS
+        + list(extra))
     return model
 
 
@@ -52,19 +55,24 @@ def main():
     ap.add_argument('--convert', required=True)
     ap.add_argument('--eval', required=True)
     ap.add_argument('--dtype', required=True, choices=('fp32', 'fp16', 'int8'))
+    ap.add_argument('--calib', metavar='DIR', help='int8: calibrate static activation scales on DIR')
     ap.add_argument('data')
     ap.add_argument('workdir')
     a = ap.parse_args()
-    os.makedirs(os.path.join(a.workdir, f'models_{a.dtype}'), exist_ok=True)
+    if a.calib and a.dtype != 'int8':
+        ap.error('--calib goes with --dtype int8')
+    a.name = a.dtype + ('_calib' if a.calib else '')
+    os.makedirs(os.path.join(a.workdir, f'models_{a.name}'), exist_ok=True)
     with open(os.path.join(SAMPLE, 'reference.json')) as f:
         ref = json.load(f)
 
     fp32 = convert(a, 'fp32')
-    model = fp32 if a.dtype == 'fp32' else convert(a, a.dtype)
+    model = fp32 if a.dtype == 'fp32' else convert(a, a.dtype, ['--calib', a.calib] if a.calib else [])
     cmd = [a.eval, model, a.data, '--json'] + ([] if a.dtype == 'fp32' else ['--compare', fp32])
     result = json.loads(run(cmd))
-    result.update(dtype=a.dtype, bytes=os.path.getsize(model), bytes_fp32=os.path.getsize(fp32))
-    with open(os.path.join(a.workdir, f'fmnist_{a.dtype}.json'), 'w') as f:
+    result.update(dtype=a.dtype, calibrated=bool(a.calib), bytes=os.path.getsize(model),
+                  bytes_fp32=os.path.getsize(fp32))
+    with open(os.path.join(a.workdir, f'fmnist_{a.name}.json'), 'w') as f:
         json.dump(result, f, indent=1)
         f.write('\n')
     print(json.dumps(result))
