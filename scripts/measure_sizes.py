@@ -65,7 +65,7 @@ def size_table(build):
 
 def sample_table(build):
     results = {}
-    for d in DTYPES:
+    for d in DTYPES + ('int8_calib',):
         path = os.path.join(build, 'tests', 'accuracy', f'fmnist_{d}.json')
         if not os.path.exists(path):
             return [f'(no {path}: run `ctest --test-dir {build} -R accuracy_fmnist` for the sample model table)']
@@ -76,7 +76,8 @@ def sample_table(build):
     for d, r in results.items():
         agree = f'{r["agreement"]:.2%}' if d != 'fp32' else '—'
         cosine = f'{r["mean_cosine"]:.7f}' if d != 'fp32' else '—'
-        rows.append(f'| {d} | {r["bytes"] / 1024:.0f} KiB | {r["top1"]:.2%} | {r["top5"]:.2%} | {agree} | {cosine} |')
+        label = 'int8, calibrated static scales' if d == 'int8_calib' else d
+        rows.append(f'| {label} | {r["bytes"] / 1024:.0f} KiB | {r["top1"]:.2%} | {r["top5"]:.2%} | {agree} | {cosine} |')
     with open(os.path.join(REPO, 'samples', 'data', 'fmnist_vit', 'reference.json')) as f:
         torch_top1 = json.load(f)['test_accuracy']
     rows.append(f'\n{results["fp32"]["n"]} held-out Fashion-MNIST test images; PyTorch (fp32): top-1 {torch_top1:.2%}.')
