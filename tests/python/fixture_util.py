@@ -4,6 +4,7 @@ sensitivity check that plausible mistakes move the logits far beyond the
 1e-4 tolerance of check_parity.py.
 """
 import argparse
+import copy
 import math
 import os
 import sys
@@ -84,6 +85,26 @@ def write_case(outdir, name, tensors, formats, x, y, args):
     np.save(os.path.join(d, 'expected.npy'), y.numpy().astype(np.float32))
     with open(os.path.join(d, 'convert_args.txt'), 'w') as f:
         f.write(args + '\n')
+
+
+class Variants(dict):
+    """name -> a copy of `model` with one plausible implementation mistake,
+    made by `add(name, edit)` calling edit(copy) (on `part(copy)` if given)."""
+
+    def __init__(self, model, part=lambda m: m):
+        super().__init__()
+        self.model, self.part = model, part
+
+    def add(self, name, edit):
+        m = copy.deepcopy(self.model)
+        edit(self.part(m))
+        self[name] = m
+
+
+@torch.no_grad()
+def logits64(model, x):
+    """The reference logits, in float64."""
+    return model.double()(x.double())
 
 
 def check_sensitivity(name, y, variants):

@@ -8,7 +8,6 @@ input.npy, expected.npy (float64 logits), convert_args.txt, and for the
 mistakes of `variants` (tanh GELU, another eps / head count / pooling, q and
 k swapped) move the logits well beyond check_parity's tolerance.
 """
-import copy
 import functools
 import json
 import os
@@ -60,12 +59,8 @@ def mlps(model):
 
 
 def variants(model, small_act, gelu_visible):
-    out = {}
-
-    def variant(name, edit):
-        m = copy.deepcopy(model)
-        edit(m)
-        out[name] = m
+    out = fu.Variants(model)
+    variant = out.add
 
     def each(cls, fn):
         def edit(m):

@@ -29,7 +29,6 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fixtures_timm  # noqa: E402
 import ref_mocov3  # noqa: E402
 import fixture_util as fu  # noqa: E402
 import safetensors_io  # noqa: E402
@@ -83,12 +82,8 @@ def encoder(model):
 
 def variants(model):
     """name -> a copy of `model` with one plausible converter/runtime mistake."""
-    out = {}
-
-    def variant(name, edit):
-        m = copy.deepcopy(model)
-        edit(encoder(m))
-        out[name] = m
+    out = fu.Variants(model, encoder)
+    variant = out.add
 
     def pos(m, a_first, xy):
         gh, gw = m.patch_embed.grid_size
@@ -177,7 +172,7 @@ def make_case(outdir, name, seed):
     ref = rebuilt_at(model, kwargs, opts['run_at']) if 'run_at' in opts else model
     ih, iw = encoder(ref).patch_embed.img_size
     x = torch.randn((1, 3, ih, iw), generator=gen)
-    y = fixtures_timm.logits64(copy.deepcopy(ref), x)
+    y = fu.logits64(copy.deepcopy(ref), x)
     np.save(os.path.join(d, 'input.npy'), x.numpy().astype(np.float32))
     np.save(os.path.join(d, 'expected.npy'), y.numpy().astype(np.float32))
     with open(os.path.join(d, 'convert_args.txt'), 'w') as f:
@@ -185,7 +180,7 @@ def make_case(outdir, name, seed):
 
     report = []
     for vname, vm in variants(ref).items():
-        diff = (fixtures_timm.logits64(vm, x) - y).abs().max().item()
+        diff = (fu.logits64(vm, x) - y).abs().max().item()
         report.append(f'{vname}={diff:.3g}')
         if diff < 1e-2:
             sys.exit(f'{name}: variant {vname} changes logits by only {diff:.3g}; fixture too weak')

@@ -9,7 +9,6 @@ convert_args.txt. Each case first checks that the plausible mistakes of
 flattened (c, p, q), q and k swapped, another eps) move the logits well
 beyond check_parity's tolerance.
 """
-import copy
 import os
 import sys
 import types
@@ -37,12 +36,8 @@ def prenorm_forward(self, value, key, query, mask):
 
 
 def variants(model, small_act):
-    out = {}
-
-    def variant(name, edit):
-        m = copy.deepcopy(model)
-        edit(m)
-        out[name] = m
+    out = fu.Variants(model)
+    variant = out.add
 
     def blocks(fn):
         return lambda m: [fn(b) for b in m.transformer]

@@ -89,12 +89,8 @@ def init_weights(model, gen, small_act=False):
 
 def variants(model):
     """name -> a copy of `model` with one plausible implementation mistake."""
-    out = {}
-
-    def variant(name, edit):
-        m = copy.deepcopy(model)
-        edit(m)
-        out[name] = m
+    out = fu.Variants(model)
+    variant = out.add
 
     def set_eps(m, e):
         for mod in m.modules():
@@ -131,11 +127,6 @@ def variants(model):
     return out
 
 
-@torch.no_grad()
-def logits64(model, x):
-    return model.double()(x.double())
-
-
 def make_case(outdir, name, seed):
     kwargs, args, opts = CASES[name]
     gen = torch.Generator().manual_seed(seed)
@@ -153,7 +144,7 @@ def make_case(outdir, name, seed):
     torch.save({'model': sd} if model.distilled else sd, os.path.join(d, 'model.pth'))
     np.savez(os.path.join(d, 'model.npz'), **{k: v.numpy() for k, v in sd.items()})
     ref = copy.deepcopy(model)
-    y = logits64(ref, x)
+    y = fu.logits64(ref, x)
     np.save(os.path.join(d, 'input.npy'), x.numpy().astype(np.float32))
     np.save(os.path.join(d, 'expected.npy'), y.numpy().astype(np.float32))
     with open(os.path.join(d, 'convert_args.txt'), 'w') as f:
@@ -162,7 +153,7 @@ def make_case(outdir, name, seed):
     # Sensitivity: every listed mistake must be visible well above tolerance.
     report = []
     for vname, vm in variants(model).items():
-        diff = (logits64(vm, x) - y).abs().max().item()
+        diff = (fu.logits64(vm, x) - y).abs().max().item()
         report.append(f'{vname}={diff:.3g}')
         skip_eps = vname.startswith('eps') and not (kwargs.get('eps') or opts.get('small_act'))
         if diff < 1e-2 and not skip_eps:
@@ -177,7 +168,7 @@ def make_case(outdir, name, seed):
         pp.write_png(path, img)
         assert np.array_equal(pp.load_image(path, in_chans), img)
         xi = pp.preprocess(img, ih, DEIT_MEAN, DEIT_STD, crop_pct=0.875, interpolation='bicubic')
-        yi = logits64(ref, xi)
+        yi = fu.logits64(ref, xi)
         np.save(os.path.join(d, f'expected_image_{tag}.npy'), yi.numpy().astype(np.float32))
         print(f'{name}: image {tag}: logits std {yi.std().item():.3f}, top1 {yi.argmax().item()}')
 

@@ -70,12 +70,8 @@ def patch_linear_names(model):
 
 def variants(model, small_act):
     """name -> a copy of `model` with one plausible implementation mistake."""
-    out = {}
-
-    def variant(name, edit):
-        m = copy.deepcopy(model)
-        edit(m)
-        out[name] = m
+    out = fu.Variants(model)
+    variant = out.add
 
     def set_eps(m):
         for mod in m.modules():
@@ -123,11 +119,6 @@ def variants(model, small_act):
     return out
 
 
-@torch.no_grad()
-def logits64(model, x):
-    return model.double()(x.double())
-
-
 def make_case(outdir, name, seed):
     kwargs, args, opts = CASES[name]
     gen = torch.Generator().manual_seed(seed)
@@ -135,12 +126,12 @@ def make_case(outdir, name, seed):
     fu.init_module(model, gen, 0.01 if opts.get('small_act') else 1.0,
                    token_names=('cls_token', 'pos_embedding'), patch_names=patch_linear_names(model))
     x = torch.randn((1, model.channels) + model.image_size, generator=gen)
-    y = logits64(copy.deepcopy(model), x)
+    y = fu.logits64(copy.deepcopy(model), x)
     sd = model.state_dict()
     fu.write_case(outdir, name, sd, ['safetensors'] if opts.get('nested_pth') else ['safetensors', 'pth'], x, y, args)
     if opts.get('nested_pth'):
         torch.save({'state_dict': {'module.' + k: v for k, v in sd.items()}}, os.path.join(outdir, name, 'model.pth'))
-    fu.check_sensitivity(name, y, {v: logits64(m, x) for v, m in variants(model, opts.get('small_act')).items()})
+    fu.check_sensitivity(name, y, {v: fu.logits64(m, x) for v, m in variants(model, opts.get('small_act')).items()})
 
 
 if __name__ == '__main__':
