@@ -1,7 +1,8 @@
 #include "npz.h"
 
-#include <cstring>
 #include <stdexcept>
+
+#include "npy.h"  // samples/lib: the .npy header parser
 
 namespace vitrt::conv {
 namespace {
@@ -11,97 +12,6 @@ const std::string kSuffix = ".npy";
 bool ends_with_npy(const std::string& s) {
   return s.size() > kSuffix.size() && s.compare(s.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
 }
-
-// The header is a Python dict literal, e.g.
-//   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
-// followed by space padding and '\n'. This parses exactly that grammar.
-class HeaderParser {
- public:
-  explicit HeaderParser(const std::string& s) : s_(s) {}
-
-  void parse(std::string& descr, bool& fortran, std::vector<int64_t>& shape) {
-    bool has_descr = false, has_fortran = false, has_shape = false;
-    expect('{');
-    while (!peek('}')) {
-      const std::string key = string();
-      expect(':');
-      if (key == "descr" && !has_descr) {
-        descr = string();
-        has_descr = true;
-      } else if (key == "fortran_order" && !has_fortran) {
-        fortran = boolean();
-        has_fortran = true;
-      } else if (key == "shape" && !has_shape) {
-        shape = tuple();
-        has_shape = true;
-      } else {
-        throw std::runtime_error("unexpected or repeated key '" + key + "' in the .npy header");
-      }
-      if (!peek('}')) expect(',');
-    }
-    expect('}');
-    skip_space();
-    if (pos_ != s_.size()) throw std::runtime_error("trailing characters after the .npy header");
-    if (!has_descr || !has_fortran || !has_shape)
-      throw std::runtime_error(".npy header lacks descr, fortran_order or shape");
-  }
-
- private:
-  void skip_space() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n')) ++pos_;
-  }
-  bool peek(char c) {
-    skip_space();
-    return pos_ < s_.size() && s_[pos_] == c;
-  }
-  void expect(char c) {
-    if (!peek(c)) throw std::runtime_error(std::string("malformed .npy header: expected '") + c + "'");
-    ++pos_;
-  }
-  std::string string() {
-    skip_space();
-    if (pos_ >= s_.size() || (s_[pos_] != '\'' && s_[pos_] != '"'))
-      throw std::runtime_error("malformed .npy header: expected a string");
-    const char quote = s_[pos_++];
-    const size_t end = s_.find(quote, pos_);
-    if (end == std::string::npos) throw std::runtime_error("malformed .npy header: unterminated string");
-    std::string r = s_.substr(pos_, end - pos_);
-    pos_ = end + 1;
-    return r;
-  }
-  bool boolean() {
-    skip_space();
-    for (bool v : {true, false}) {
-      const char* word = v ? "True" : "False";
-      if (s_.compare(pos_, std::strlen(word), word) == 0) {
-        pos_ += std::strlen(word);
-        return v;
-      }
-    }
-    throw std::runtime_error("malformed .npy header: fortran_order must be True or False");
-  }
-  // "()", "(5,)", "(3, 4)".
-  std::vector<int64_t> tuple() {
-    std::vector<int64_t> dims;
-    expect('(');
-    while (!peek(')')) {
-      int64_t d = 0;
-      size_t digits = 0;
-      for (; pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9'; ++pos_, ++digits) {
-        if (d > (INT64_MAX - 9) / 10) throw std::runtime_error(".npy shape dimension too large");
-        d = d * 10 + (s_[pos_] - '0');
-      }
-      if (digits == 0) throw std::runtime_error("malformed .npy header: bad shape");
-      dims.push_back(d);
-      if (!peek(')')) expect(',');
-    }
-    expect(')');
-    return dims;
-  }
-
-  const std::string& s_;
-  size_t pos_ = 0;
-};
 
 // '<f4' and friends; one-byte types may say '|' (no byte order).
 RawDType parse_descr(const std::string& d) {
@@ -119,32 +29,20 @@ RawDType parse_descr(const std::string& d) {
 
 RawTensor parse_npy(const ZipData& data, const std::string& name) {
   auto fail = [&](const std::string& what) { return std::runtime_error(name + ": " + what); };
-  const uint8_t* p = data.data();
-  if (data.size < 10 || std::memcmp(p, "\x93NUMPY", 6) != 0) throw fail("not a .npy array (bad magic)");
-  const int major = p[6];
-  if (major < 1 || major > 3) throw fail(".npy format version " + std::to_string(major) + " is not supported");
-  const size_t len_bytes = major == 1 ? 2 : 4;
-  if (data.size < 8 + len_bytes) throw fail("truncated .npy header");
-  uint64_t header_len = 0;
-  for (size_t i = len_bytes; i-- > 0;) header_len = (header_len << 8) | p[8 + i];
-  const size_t start = 8 + len_bytes;
-  if (header_len > data.size - start) throw fail("truncated .npy header");
-
-  std::string descr;
-  bool fortran = false;
+  const tools::NpyHeader h = tools::parse_npy_header(data.data(), data.size, name);
   RawTensor t;
+  t.shape = h.shape;
   try {
-    HeaderParser(std::string(reinterpret_cast<const char*>(p + start), size_t(header_len))).parse(descr, fortran, t.shape);
-    t.dtype = parse_descr(descr);
+    t.dtype = parse_descr(h.descr);
   } catch (const std::runtime_error& e) {
     throw fail(e.what());
   }
-  if (fortran) throw fail("Fortran-order .npy arrays are not supported; save with np.ascontiguousarray");
+  if (h.fortran_order) throw fail("Fortran-order .npy arrays are not supported; save with np.ascontiguousarray");
   const int64_t numel = checked_numel(t.shape);
   const size_t elem = raw_dtype_size(t.dtype);
-  const size_t data_start = start + size_t(header_len);
+  const size_t data_start = h.data_offset;
   if (uint64_t(numel) > (data.size - data_start) / elem || uint64_t(numel) * elem != data.size - data_start)
-    throw fail("shape " + shape_string(t.shape) + " of " + descr + " needs " + std::to_string(numel) + " x " +
+    throw fail("shape " + shape_string(t.shape) + " of " + h.descr + " needs " + std::to_string(numel) + " x " +
                std::to_string(elem) + " bytes, the array has " + std::to_string(data.size - data_start));
   t.storage = data.buffer;
   t.offset = data.offset + data_start;

@@ -28,21 +28,19 @@ class HeaderParser {
     while (!peek('}')) {
       const std::string key = string_literal();
       expect(':');
-      if (key == "descr") {
-        descr = string_literal();
-        seen_descr = true;
-      } else if (key == "fortran_order") {
-        fortran = boolean();
-        seen_fortran = true;
-      } else if (key == "shape") {
-        shape = tuple();
-        seen_shape = true;
-      } else {
-        fail("unexpected key '" + key + "'");
-      }
+      bool* seen = key == "descr" ? &seen_descr : key == "fortran_order" ? &seen_fortran
+                   : key == "shape" ? &seen_shape : nullptr;
+      if (!seen) fail("unexpected key '" + key + "'");
+      if (*seen) fail("repeated key '" + key + "'");
+      *seen = true;
+      if (key == "descr") descr = string_literal();
+      else if (key == "fortran_order") fortran = boolean();
+      else shape = tuple();
       if (!peek('}')) expect(',');
     }
     expect('}');
+    skip_space();
+    if (pos_ != s_.size()) fail("trailing characters after the header");
     if (!seen_descr || !seen_fortran || !seen_shape)
       fail("header lacks 'descr', 'fortran_order' or 'shape'");
   }
@@ -110,9 +108,9 @@ uint32_t load_le32(const uint8_t* p) {
 
 }  // namespace
 
-NpyArray parse_npy(const uint8_t* bytes, std::size_t size, const std::string& name) {
+NpyHeader parse_npy_header(const uint8_t* bytes, std::size_t size, const std::string& name) {
   if (size < kMagicLen + 2 || std::memcmp(bytes, kMagic, kMagicLen) != 0)
-    throw std::runtime_error(name + ": not a .npy file (bad magic)");
+    throw std::runtime_error(name + ": not a .npy array (bad magic)");
   const int major = bytes[kMagicLen];
   if (major < 1 || major > 3)
     throw std::runtime_error(name + ": unsupported .npy version " + std::to_string(major));
@@ -125,13 +123,19 @@ NpyArray parse_npy(const uint8_t* bytes, std::size_t size, const std::string& na
   if (size - prefix < header_len) throw std::runtime_error(name + ": truncated .npy header");
 
   const std::string header(reinterpret_cast<const char*>(bytes + prefix), header_len);
-  std::string descr;
-  bool fortran = false;
+  NpyHeader h;
+  HeaderParser(header, name).parse(h.descr, h.fortran_order, h.shape);
+  h.data_offset = prefix + header_len;
+  return h;
+}
+
+NpyArray parse_npy(const uint8_t* bytes, std::size_t size, const std::string& name) {
+  const NpyHeader h = parse_npy_header(bytes, size, name);
   NpyArray out;
-  HeaderParser(header, name).parse(descr, fortran, out.shape);
-  if (descr != "<f4")
-    throw std::runtime_error(name + ": dtype '" + descr + "' is not float32 little-endian ('<f4')");
-  if (fortran) throw std::runtime_error(name + ": fortran_order arrays are not supported");
+  out.shape = h.shape;
+  if (h.descr != "<f4")
+    throw std::runtime_error(name + ": dtype '" + h.descr + "' is not float32 little-endian ('<f4')");
+  if (h.fortran_order) throw std::runtime_error(name + ": fortran_order arrays are not supported");
 
   std::size_t count = 1;
   for (int64_t d : out.shape) {
@@ -139,13 +143,13 @@ NpyArray parse_npy(const uint8_t* bytes, std::size_t size, const std::string& na
       throw std::runtime_error(name + ": shape too large");
     count *= static_cast<std::size_t>(d);
   }
-  const std::size_t data_bytes = size - prefix - header_len;
+  const std::size_t data_bytes = size - h.data_offset;
   if (data_bytes != count * 4) {
     throw std::runtime_error(name + ": data is " + std::to_string(data_bytes) + " bytes, shape needs " +
                              std::to_string(count * 4) + (data_bytes < count * 4 ? " (truncated)" : ""));
   }
   out.data.resize(count);
-  const uint8_t* p = bytes + prefix + header_len;
+  const uint8_t* p = bytes + h.data_offset;
   for (std::size_t i = 0; i < count; ++i) {
     const uint32_t bits = load_le32(p + 4 * i);
     std::memcpy(&out.data[i], &bits, 4);

@@ -1,5 +1,6 @@
-// float32 .npy files (NumPy format v1/v2/v3, '<f4', C order): the
-// `--tensor` input of vitrt-run and its `--logits-out`.
+// .npy files (NumPy format v1/v2/v3). The header parser serves every reader
+// (the converter's .npz too); the arrays here are float32 ('<f4', C order):
+// the `--tensor` input of vitrt-run and its `--logits-out`.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,18 @@
 #include <vector>
 
 namespace vitrt::tools {
+
+struct NpyHeader {
+  std::string descr;           // e.g. '<f4'
+  bool fortran_order = false;
+  std::vector<int64_t> shape;  // empty = 0-d
+  std::size_t data_offset = 0; // where the array's bytes start
+};
+
+// Magic, version and header dict (exactly 'descr', 'fortran_order' and
+// 'shape', once each) of .npy bytes; `name` prefixes the errors, which are
+// std::runtime_error. The caller checks descr, order and the data size.
+NpyHeader parse_npy_header(const uint8_t* bytes, std::size_t size, const std::string& name);
 
 struct NpyArray {
   std::vector<int64_t> shape;  // empty = 0-d (one element)
