@@ -20,7 +20,9 @@ class Writer {
  public:
   explicit Writer(fb::FlatBufferBuilder& b) : b_(b) {}
 
-  fb::Offset<s::Tensor> tensor(const Tensor& t, const std::string& name) {
+  // A Linear weight (`linear`) is stored in the order the kernels read:
+  // Panel16 for F32 / F16, Blocked16x4 for I8; everything else RowMajor.
+  fb::Offset<s::Tensor> tensor(const Tensor& t, const std::string& name, bool linear = false) {
     if (!t.present()) {
       if (!t.data.empty()) throw std::runtime_error(name + ": data without a shape");
       return 0;
@@ -33,19 +35,24 @@ class Writer {
     if (count != t.data.size())
       throw std::runtime_error(name + ": shape holds " + std::to_string(count) +
                                " values, data has " + std::to_string(t.data.size()));
+    if ((linear || t.dtype == DType::I8) && t.shape.size() != 2)
+      throw std::runtime_error(name + ": a Linear needs an [out, in] weight");
     auto shape = b_.CreateVector(t.shape);
+    const s::WeightLayout layout = linear ? s::WeightLayout::Panel16 : s::WeightLayout::RowMajor;
     switch (t.dtype) {
-      case DType::F32:
+      case DType::F32: {
+        const std::vector<float> data = linear ? pack_panel16(t.data, t.shape[0], t.shape[1]) : t.data;
         return s::CreateTensor(b_, s::DType::F32, shape,
-                               aligned_bytes(t.data.data(), t.data.size() * sizeof(float)));
+                               aligned_bytes(data.data(), data.size() * sizeof(float)), 0, layout);
+      }
       case DType::F16: {
         std::vector<uint16_t> half(t.data.size());
         for (size_t i = 0; i < half.size(); ++i) half[i] = float_to_half(t.data[i]);
+        if (linear) half = pack_panel16(half, t.shape[0], t.shape[1]);
         return s::CreateTensor(b_, s::DType::F16, shape,
-                               aligned_bytes(half.data(), half.size() * sizeof(uint16_t)));
+                               aligned_bytes(half.data(), half.size() * sizeof(uint16_t)), 0, layout);
       }
       case DType::I8: {
-        if (t.shape.size() != 2) throw std::runtime_error(name + ": int8 needs an [out, in] weight");
         const QuantizedWeight qw = quantize_per_channel(t.data, t.shape[0], t.shape[1]);
         const std::vector<int8_t> packed = pack_blocked16x4(qw.q, t.shape[0], t.shape[1]);
         auto data = aligned_bytes(packed.data(), packed.size());
@@ -63,7 +70,7 @@ class Writer {
     }
     if (!(l.input_scale >= 0.f && std::isfinite(l.input_scale)))
       throw std::runtime_error(name + ": input_scale must be finite and >= 0");
-    auto w = tensor(l.weight, name + ".weight");
+    auto w = tensor(l.weight, name + ".weight", true);
     auto bias = tensor(l.bias, name + ".bias");
     return s::CreateLinear(b_, w, bias, l.input_scale);
   }

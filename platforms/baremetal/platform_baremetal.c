@@ -24,3 +24,7 @@ void vitrt_platform_abort(const char* message) {
   for (;;) {
   }
 }
+
+const char* vitrt_platform_kernels_override(void) { return NULL; }
+
+int vitrt_platform_request_amx(void) { return 0; }

@@ -1,8 +1,13 @@
-/* Hosted targets (Linux on x86-64, aarch64, armv7): stderr, CLOCK_MONOTONIC. */
-#define _POSIX_C_SOURCE 199309L
+/* Hosted targets (Linux on x86-64, aarch64, armv7): stderr, CLOCK_MONOTONIC,
+ * VITRT_KERNELS from the environment, AMX permission through arch_prctl. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "vitrt/platform.h"
 
@@ -17,4 +22,18 @@ uint64_t vitrt_platform_micros(void) {
 void vitrt_platform_abort(const char* message) {
   fprintf(stderr, "vitrt: fatal: %s\n", message);
   abort();
+}
+
+const char* vitrt_platform_kernels_override(void) {
+  const char* name = getenv("VITRT_KERNELS");
+  return name && *name ? name : NULL;
+}
+
+int vitrt_platform_request_amx(void) {
+#if defined(__linux__) && defined(__x86_64__)
+  /* ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA; idempotent. */
+  return syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+#else
+  return 0;
+#endif
 }

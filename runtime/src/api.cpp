@@ -1,7 +1,9 @@
 // The C API: argument and call-order checks around model.cpp and vit.cpp.
 #include <string.h>
 
+#include "kernels/kernels.h"
 #include "state.h"
+#include "vitrt/platform.h"
 #include "vitrt/vitrt_generated.h"
 
 namespace {
@@ -34,6 +36,24 @@ bool plan(State& st, uint64_t* offsets, uint64_t* total) {
   return false;
 }
 
+// Selects the kernel set `name` for st, or says why it cannot (`source`
+// names where the request came from, for the message).
+vitrt_status select_kernels(State& st, const char* name, const char* source) {
+  const char* why = "";
+  const vitrt::kernels::Ops* ops = vitrt::kernels::find_ops(name, &why);
+  if (!ops) {
+    vitrt::Message msg = vitrt::fail(st);
+    msg << source << name << ": " << why << " (kernel sets:";
+    const char* const* names;
+    const int count = vitrt::kernels::kernel_set_names(&names);
+    for (int i = 0; i < count; ++i) msg << " " << names[i];
+    msg << ")";
+    return VITRT_ERR_UNSUPPORTED;
+  }
+  st.ops = ops;
+  return VITRT_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -61,8 +81,13 @@ vitrt_status vitrt_open(vitrt_model* m, const void* data, size_t size) {
     vitrt::fail(*st) << "model data is NULL";
     return VITRT_ERR_INVALID_ARGUMENT;
   }
-  const vitrt_status status = vitrt::open_model(*st, data, size);
+  vitrt_status status = vitrt::open_model(*st, data, size);
   if (status != VITRT_OK) return status;
+  st->ops = &vitrt::kernels::default_ops();
+  if (const char* forced = vitrt_platform_kernels_override()) {
+    status = select_kernels(*st, forced, "VITRT_KERNELS=");
+    if (status != VITRT_OK) return status;
+  }
   uint64_t offsets[vitrt::kNumBuffers], total;
   if (!plan(*st, offsets, &total)) return VITRT_ERR_UNSUPPORTED;
   st->magic = vitrt::kOpenMagic;
@@ -144,6 +169,35 @@ vitrt_status vitrt_set_observer(vitrt_model* m, vitrt_observer_fn fn, void* ctx)
     return VITRT_ERR_UNSUPPORTED;
   }
   return VITRT_OK;
+}
+
+vitrt_status vitrt_set_kernels(vitrt_model* m, const char* name) {
+  State* st = opened(m);
+  if (!st) return m ? VITRT_ERR_STATE : VITRT_ERR_INVALID_ARGUMENT;
+  if (!name) {
+    st->ops = &vitrt::kernels::default_ops();
+    return VITRT_OK;
+  }
+  return select_kernels(*st, name, "kernel set ");
+}
+
+const char* vitrt_kernels(const vitrt_model* m) {
+  const State* st = opened(m);
+  return st ? st->ops->name : nullptr;
+}
+
+int vitrt_kernel_sets(const char* const** names) {
+  const char* const* all;
+  const int count = vitrt::kernels::kernel_set_names(&all);
+  if (names) *names = all;
+  return count;
+}
+
+int vitrt_kernels_supported(const char* name, const char** why) {
+  const char* reason = "";
+  const bool ok = name && vitrt::kernels::find_ops(name, &reason);
+  if (why) *why = ok ? "" : name ? reason : "name is NULL";
+  return ok;
 }
 
 vitrt_status vitrt_run(vitrt_model* m, const float* input, size_t count) {

@@ -7,12 +7,7 @@ namespace vitrt {
 namespace {
 
 namespace s = schema;
-
-// Floats of fp16 weight scratch per thread, rounded to the arena alignment.
-size_t f16_scratch_floats(const State& st) {
-  return static_cast<size_t>(
-      planner::align_up(uint64_t{4} * kernels::kF16ScratchRows * st.f16_max_in) / 4);
-}
+using kernels::kPanelN;
 
 template <typename T>
 T* buffer(const State& st, Buffer b) {
@@ -23,52 +18,77 @@ const float* floats(const s::Tensor* t) {
   return t ? reinterpret_cast<const float*>(t->data()->Data()) : nullptr;
 }
 
+// Floats of float-GEMM weight scratch per task, rounded to the arena alignment.
+size_t scratch_floats(const State& st) {
+  return static_cast<size_t>(
+      planner::align_up(uint64_t{4} * kernels::gemm_scratch_floats(st.scratch_max_in)) / 4);
+}
+
+kernels::WeightFormat float_format(const s::Tensor& w) {
+  const bool panel = w.layout() == s::WeightLayout::Panel16;
+  if (w.dtype() == s::DType::F16)
+    return panel ? kernels::WeightFormat::F16Panel16 : kernels::WeightFormat::F16RowMajor;
+  return panel ? kernels::WeightFormat::F32Panel16 : kernels::WeightFormat::F32RowMajor;
+}
+
 struct LinearJob {
   const kernels::Ops* ops;
   const s::Tensor* w;
-  const float* bias;
   int out, in;
   const float* x;       // F32 and F16 weights
   const int8_t* xq;     // I8 weights: quantized x and its row scales
   const float* x_scales;
   int m;
   float* y;
-  bool accumulate;
+  kernels::Epilogue epilogue;
   int tasks;
-  float* scratch;       // F16 weights: per task
+  float* scratch;       // float weights: per task
   size_t scratch_stride;
 };
 
-// Task t computes a slice of output features, a multiple of the kernel's
-// tile width (4 columns; 16 for the int8 tiles) so tiles stay whole.
+// Task t computes a slice of output features in whole 16-column panels (the
+// tile of every weight layout), so a split never changes a result.
 void linear_task(void* ctx, int t) {
   const LinearJob& j = *static_cast<const LinearJob*>(ctx);
-  const s::DType dtype = j.w->dtype();
-  const int tile = dtype == s::DType::I8 ? kernels::kQs8TileN : 4;
-  const int chunk = ((j.out + j.tasks - 1) / j.tasks + tile - 1) / tile * tile;
-  const int n0 = t * chunk;
-  const int n1 = n0 + chunk < j.out ? n0 + chunk : j.out;
+  const int panels = (j.out + kPanelN - 1) / kPanelN;
+  const int n0 = panels * t / j.tasks * kPanelN;
+  const int n1_panels = panels * (t + 1) / j.tasks * kPanelN;
+  const int n1 = n1_panels < j.out ? n1_panels : j.out;
   if (n0 >= n1) return;
   const uint8_t* data = j.w->data()->Data();
-  const float* bias = j.bias ? j.bias + n0 : nullptr;
+  kernels::Epilogue e = j.epilogue;
+  if (e.bias) e.bias += n0;
   float* y = j.y + n0;
-  switch (dtype) {
-    case s::DType::F16:
-      j.ops->gemm_f16w(j.x, j.m, j.in, reinterpret_cast<const uint16_t*>(data) + size_t(n0) * j.in,
-                       bias, n1 - n0, y, j.out, j.accumulate, j.scratch + j.scratch_stride * t);
-      break;
-    case s::DType::I8: {
-      const size_t tile_row = size_t((j.in + kernels::kQs8TileK - 1) / kernels::kQs8TileK) *
-                              kernels::kQs8TileK * kernels::kQs8TileN;
-      const kernels::Qs8Weights w{reinterpret_cast<const int8_t*>(data) + n0 / kernels::kQs8TileN * tile_row,
-                                  j.w->scales()->data() + n0, j.w->channel_sums()->data() + n0};
-      j.ops->gemm_qs8(j.xq, j.x_scales, j.m, j.in, w, bias, n1 - n0, y, j.out, j.accumulate);
-      break;
-    }
-    default:  // F32; open_model admits no other dtype
-      j.ops->gemm(j.x, j.m, j.in, reinterpret_cast<const float*>(data) + size_t(n0) * j.in, bias,
-                  n1 - n0, y, j.out, j.accumulate);
+  if (j.w->dtype() == s::DType::I8) {
+    const size_t tile_row = size_t((j.in + kernels::kQs8TileK - 1) / kernels::kQs8TileK) *
+                            kernels::kQs8TileK * kernels::kQs8TileN;
+    const kernels::Qs8Weights w{reinterpret_cast<const int8_t*>(data) + n0 / kernels::kQs8TileN * tile_row,
+                                j.w->scales()->data() + n0, j.w->channel_sums()->data() + n0};
+    j.ops->gemm_qs8(j.xq, j.x_scales, j.m, j.in, w, n1 - n0, e, y, j.out);
+    return;
   }
+  // RowMajor and Panel16 both place column n0 at n0 * in elements.
+  const size_t elem = j.w->dtype() == s::DType::F16 ? 2 : 4;
+  const kernels::FloatWeights w{data + size_t(n0) * j.in * elem, float_format(*j.w)};
+  j.ops->gemm(j.x, j.m, j.in, w, n1 - n0, e, y, j.out, j.scratch + j.scratch_stride * t);
+}
+
+struct QuantizeJob {
+  const kernels::Ops* ops;
+  const float* x;
+  int m, k, tasks;
+  float static_scale;
+  int8_t* q;
+  float* scales;
+};
+
+// Task t quantizes a slice of rows; every row is independent.
+void quantize_task(void* ctx, int t) {
+  const QuantizeJob& j = *static_cast<const QuantizeJob*>(ctx);
+  const int r0 = j.m * t / j.tasks, r1 = j.m * (t + 1) / j.tasks;
+  if (r0 < r1)
+    j.ops->quantize_qs8(j.x + size_t(r0) * j.k, r1 - r0, j.k, j.static_scale,
+                        j.q + size_t(r0) * j.k, j.scales + r0);
 }
 
 void observe(const State& st, LinearId id, const LinearJob& j, const float* x, const float* y) {
@@ -88,39 +108,43 @@ uint64_t linear_buffer_bytes(const State& st, Buffer b) {
   switch (b) {
     case kQuantX: return rows * static_cast<uint64_t>(st.i8_max_in);
     case kQuantScales: return st.i8_max_in ? rows * sizeof(float) : 0;
-    case kWeightScratch: return sizeof(float) * f16_scratch_floats(st) * st.threads;
+    case kWeightScratch: return sizeof(float) * scratch_floats(st) * st.threads;
     // Only proj and fc2 accumulate; both write dim columns.
     case kObserved: return st.observer ? rows * sizeof(float) * static_cast<uint64_t>(st.d.dim) : 0;
     default: return 0;
   }
 }
 
-void run_linear(const State& st, const kernels::Ops& ops, const s::Linear& l, LinearId id,
-                const float* x, int m, float* y, bool accumulate) {
+void run_linear(const State& st, const s::Linear& l, LinearId id, const float* x, int m, float* y,
+                bool accumulate, kernels::Act act) {
+  const kernels::Ops& ops = *st.ops;
   const s::Tensor* w = l.weight();
   // Observed, an accumulating Linear writes its own output to kObserved and
   // adds it afterwards: the kernels compute y + (x W^T + b) the same way.
   const bool separate = st.observer && accumulate;
   float* out = separate ? buffer<float>(st, kObserved) : y;
-  LinearJob job{&ops, w, floats(l.bias()), w->shape()->Get(0), w->shape()->Get(1), x, nullptr,
-                nullptr, m, out, accumulate && !separate, st.threads, nullptr, f16_scratch_floats(st)};
-  if (w->dtype() == s::DType::F16) job.scratch = buffer<float>(st, kWeightScratch);
+  // Observed, the activation runs after the event: it reports x W^T + b.
+  const kernels::Act fused = st.observer ? kernels::Act::None : act;
+  // One row (the head) is too little work to share.
+  const int tasks = m == 1 ? 1 : st.threads;
+  LinearJob job{&ops, w, w->shape()->Get(0), w->shape()->Get(1), x, nullptr, nullptr, m, out,
+                {floats(l.bias()), fused, accumulate && !separate}, tasks,
+                buffer<float>(st, kWeightScratch), scratch_floats(st)};
   if (w->dtype() == s::DType::I8) {
     // Quantized once, shared by every task.
-    int8_t* xq = buffer<int8_t>(st, kQuantX);
-    float* scales = buffer<float>(st, kQuantScales);
-    ops.quantize_qs8(x, m, job.in, l.input_scale(), xq, scales);
-    job.xq = xq;
-    job.x_scales = scales;
+    QuantizeJob q{&ops, x, m, job.in, tasks, l.input_scale(), buffer<int8_t>(st, kQuantX),
+                  buffer<float>(st, kQuantScales)};
+    if (tasks == 1) quantize_task(&q, 0);
+    else run_tasks(st, quantize_task, &q);
+    job.xq = q.q;
+    job.x_scales = q.scales;
   }
-  // One row (the head) is too little work to share.
-  if (m == 1 || st.threads == 1) {
-    job.tasks = 1;
-    linear_task(&job, 0);
-  } else {
-    run_tasks(st, linear_task, &job);
+  if (tasks == 1) linear_task(&job, 0);
+  else run_tasks(st, linear_task, &job);
+  if (st.observer) {
+    observe(st, id, job, x, out);
+    if (act != kernels::Act::None) ops.activation(out, static_cast<size_t>(m) * job.out, act);
   }
-  if (st.observer) observe(st, id, job, x, out);
   if (separate)
     for (size_t i = 0, n = static_cast<size_t>(m) * job.out; i < n; ++i) y[i] += out[i];
 }

@@ -1,6 +1,6 @@
-// One Linear of the model, y (+)= x W^T + b, dispatched by weight dtype:
-// F32 weights through the fp32 GEMM, F16 weights converted to fp32 block by
-// block, I8 weights against int8-quantized inputs (docs/quantization.md).
+// One Linear of the model, y = act(x W^T + b) or y += x W^T + b, dispatched
+// by weight dtype: F32 and F16 weights through the float GEMM (computed in
+// fp32), I8 weights against int8-quantized inputs (docs/quantization.md).
 // Work is split over output features across st.threads tasks.
 #pragma once
 
@@ -24,9 +24,10 @@ struct LinearId {
 // model (0 when unused); `b` is one of those four.
 uint64_t linear_buffer_bytes(const State& st, Buffer b);
 
-// m rows of x [m, in] into y [m, out] (row stride out); accumulate adds.
-// Reports the Linear to st.observer, if any, once it has run.
-void run_linear(const State& st, const kernels::Ops& ops, const schema::Linear& l, LinearId id,
-                const float* x, int m, float* y, bool accumulate);
+// m rows of x [m, in] into y [m, out] (row stride out) with st.ops;
+// accumulate adds (act must then be None). Reports the Linear to
+// st.observer, if any, once it has run (before the activation).
+void run_linear(const State& st, const schema::Linear& l, LinearId id, const float* x, int m,
+                float* y, bool accumulate, kernels::Act act = kernels::Act::None);
 
 }  // namespace vitrt

@@ -86,6 +86,9 @@ class Checker {
       bytes = static_cast<uint64_t>((d0 + kernels::kQs8TileN - 1) / kernels::kQs8TileN) *
               kernels::kQs8TileN * ((d1 + kernels::kQs8TileK - 1) / kernels::kQs8TileK) *
               kernels::kQs8TileK;
+    else if (t->layout() == s::WeightLayout::Panel16)  // pads d0 to whole panels
+      bytes = bytes / static_cast<uint64_t>(d0) *
+              static_cast<uint64_t>((d0 + kernels::kPanelN - 1) / kernels::kPanelN * kernels::kPanelN);
     if (!data || data->size() != bytes) {
       error(VITRT_ERR_INVALID_MODEL) << prefix << field << sub << ": data has "
                                      << static_cast<uint64_t>(data ? data->size() : 0)
@@ -119,8 +122,9 @@ class Checker {
                                      << ".input_scale: must be 0, or positive and finite with I8 weights";
       return;
     }
-    int32_t& widest = dt == s::DType::F16 ? st_.f16_max_in : st_.i8_max_in;
-    if (dt != s::DType::F32 && in > widest) widest = static_cast<int32_t>(in);
+    const bool packed = dt == s::DType::F32 && l->weight()->layout() == s::WeightLayout::Panel16;
+    int32_t& widest = dt == s::DType::I8 ? st_.i8_max_in : st_.scratch_max_in;
+    if (!packed && in > widest) widest = static_cast<int32_t>(in);
   }
 
   void norm(const s::Norm* n, const char* prefix, const char* field, bool required, int64_t dim) {
@@ -139,17 +143,20 @@ class Checker {
 
  private:
   // The fields that go with t's dtype: I8 needs Blocked16x4 and `rows`
-  // positive finite scales and channel sums; other dtypes have none of them.
+  // positive finite scales and channel sums; other dtypes have none of them
+  // and are RowMajor, or Panel16 for Linear weights.
   bool encoding(const s::Tensor* t, const char* prefix, const char* field, const char* sub,
                 int64_t rows) {
     const bool i8 = t->dtype() == s::DType::I8;
     const auto layout = static_cast<int>(t->layout());
     const auto* scales = t->scales();
     const auto* sums = t->channel_sums();
-    if (layout != (i8 ? 1 : 0)) {
-      error(layout == 0 || layout == 1 ? VITRT_ERR_UNSUPPORTED : VITRT_ERR_INVALID_MODEL)
+    const bool layout_ok = i8 ? layout == 1 : layout == 0 || (layout == 2 && linear_weight_);
+    if (!layout_ok) {
+      error(layout >= 0 && layout <= 2 ? VITRT_ERR_UNSUPPORTED : VITRT_ERR_INVALID_MODEL)
           << prefix << field << sub << ": layout " << layout << ", this runtime reads "
-          << (i8 ? "I8 weights Blocked16x4 (1)" : "F32/F16 RowMajor (0)");
+          << (i8 ? "I8 weights Blocked16x4 (1)"
+                 : "F32/F16 RowMajor (0), and Panel16 (2) for Linear weights");
       return false;
     }
     if (!i8) {

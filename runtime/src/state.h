@@ -11,6 +11,9 @@ namespace vitrt {
 namespace schema {
 struct Model;
 }
+namespace kernels {
+struct Ops;
+}
 
 // Every activation buffer of the forward pass; the planner places them.
 enum Buffer : int {
@@ -20,7 +23,7 @@ enum Buffer : int {
   kTokens,      // residual stream [tokens, dim]
   kNormA,       // LN1 output (pre-norm)
   kQkv,         // [tokens, 3 * inner]
-  kScratch,     // attention score rows, one per thread
+  kScratch,     // attention scratch (a tile of score rows, a head's keys), per thread
   kAttn,        // attention output [tokens, inner]
   kNormB,       // LN2 output (pre-norm)
   kHidden,      // MLP hidden [tokens, mlp_dim]
@@ -30,7 +33,7 @@ enum Buffer : int {
   kLogitsDist,  // distillation head output
   kQuantX,      // int8 Linear input [rows, in] (int8 weights only)
   kQuantScales, // its per-row scales
-  kWeightScratch,  // fp16 weights converted to fp32, per thread
+  kWeightScratch,  // float GEMM weight panels converted / reordered, per thread
   kObserved,    // with an observer: proj / fc2 output before the residual add
   kNumBuffers
 };
@@ -55,7 +58,10 @@ struct State {
   const schema::Model* model;
   Dims d;
   uint64_t weight_bytes;
-  int32_t f16_max_in, i8_max_in;  // widest input of a Linear with F16 / I8 weights (0 = none)
+  // Widest input of a Linear whose float GEMM needs weight scratch (F16, or
+  // F32 RowMajor), and of one with I8 weights (0 = none).
+  int32_t scratch_max_in, i8_max_in;
+  const kernels::Ops* ops;  // the kernel set in use
 
   vitrt_parallel_fn parallel;
   void* pool;

@@ -58,7 +58,7 @@ void conv_stem(const State& st, const float* input, float* rows) {
   float* maps[2] = {reinterpret_cast<float*>(st.arena + st.offsets[kStemA]),
                     reinterpret_cast<float*>(st.arena + st.offsets[kStemB])};
   ConvJob j = {};
-  j.ops = &kernels::select_ops();
+  j.ops = st.ops;
   j.x = input;
   j.cin = st.d.channels;
   j.h = st.d.image_h;

@@ -31,23 +31,26 @@ struct AttnJob {
   int tasks;
 };
 
+// Task t takes a slice of query rows, every head: rows are independent, so
+// the split never changes a result.
 void attention_task(void* ctx, int t) {
   const AttnJob& a = *static_cast<const AttnJob*>(ctx);
   const Dims& d = *a.d;
-  const int h0 = d.heads * t / a.tasks, h1 = d.heads * (t + 1) / a.tasks;
-  if (h0 < h1)
+  const int r0 = d.tokens * t / a.tasks, r1 = d.tokens * (t + 1) / a.tasks;
+  if (r0 < r1)
     a.ops->attention(a.qkv, a.out, a.scratch + a.scratch_stride * t, d.tokens, d.heads, d.head_dim,
-                     d.attn_scale, h0, h1);
+                     d.attn_scale, r0, r1);
 }
 
 // Floats of attention scratch per thread, rounded to the arena alignment.
 size_t scratch_floats(const Dims& d) {
-  return static_cast<size_t>(planner::align_up(uint64_t{4} * d.tokens) / 4);
+  return static_cast<size_t>(
+      planner::align_up(uint64_t{4} * kernels::attention_scratch_floats(d.tokens, d.head_dim)) / 4);
 }
 
 class Forward {
  public:
-  explicit Forward(State& st) : st_(st), d_(st.d), m_(*st.model), ops_(kernels::select_ops()) {}
+  explicit Forward(State& st) : st_(st), d_(st.d), m_(*st.model), ops_(*st.ops) {}
 
   void run(const float* input) {
     stem(input);
@@ -58,8 +61,9 @@ class Forward {
  private:
   float* buf(Buffer b) const { return reinterpret_cast<float*>(st_.arena + st_.offsets[b]); }
 
-  void gemm(const float* x, int m, const s::Linear* l, LinearId id, float* y, bool accumulate) const {
-    run_linear(st_, ops_, *l, id, x, m, y, accumulate);
+  void gemm(const float* x, int m, const s::Linear* l, LinearId id, float* y, bool accumulate,
+            Act act = Act::None) const {
+    run_linear(st_, *l, id, x, m, y, accumulate, act);
   }
 
   void layernorm(const float* x, float* y, int rows, const s::Norm* n) const {
@@ -113,8 +117,7 @@ class Forward {
   // x += fc2(act(fc1(in))).
   void mlp(const s::Block& b, int32_t i, const float* in) const {
     float* hidden = buf(kHidden);
-    gemm(in, d_.tokens, b.fc1(), {"blocks", i, "fc1"}, hidden, false);
-    ops_.activation(hidden, static_cast<size_t>(d_.tokens) * d_.mlp_dim, static_cast<Act>(d_.mlp_act));
+    gemm(in, d_.tokens, b.fc1(), {"blocks", i, "fc1"}, hidden, false, static_cast<Act>(d_.mlp_act));
     gemm(hidden, d_.tokens, b.fc2(), {"blocks", i, "fc2"}, buf(kTokens), true);
   }
 
@@ -160,9 +163,8 @@ class Forward {
     for (uint32_t i = 0; m_.pre_logits() && i < m_.pre_logits()->size(); ++i) {
       const s::Linear* l = m_.pre_logits()->Get(i);
       float* f = buf(kFeatures) + (i % 2) * static_cast<size_t>(d_.pre_logits_width);
-      gemm(features, 1, l, {"pre_logits", static_cast<int32_t>(i), nullptr}, f, false);
-      ops_.activation(f, static_cast<size_t>(l->weight()->shape()->Get(0)),
-                      static_cast<Act>(d_.pre_logits_act));
+      gemm(features, 1, l, {"pre_logits", static_cast<int32_t>(i), nullptr}, f, false,
+           static_cast<Act>(d_.pre_logits_act));
       features = f;
     }
     gemm(features, 1, m_.head(), {"head", -1, nullptr}, logits, false);

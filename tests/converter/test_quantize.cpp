@@ -185,7 +185,11 @@ TEST_CASE("the writer stores what each dtype asks for", "[unit][quantize]") {
 
   const auto* dist = f->head_dist()->weight();
   REQUIRE(dist->dtype() == vitrt::schema::DType::F16);
-  REQUIRE(dist->data()->size() == 2 * 4 * 2);
+  REQUIRE(dist->layout() == vitrt::schema::WeightLayout::Panel16);
+  REQUIRE(dist->data()->size() == 16 * 4 * 2);  // 2 x 4 halves padded to one 16-row panel
+  uint16_t w10;  // row 1, column 0: lane 1 of the panel's first 16-wide row
+  std::memcpy(&w10, dist->data()->data() + 2, 2);
+  REQUIRE(w10 == vitrt::conv::float_to_half(m.head_dist.weight.data[4]));
   REQUIRE(!dist->scales());
   REQUIRE(f->blocks()->Get(0)->qkv()->weight()->dtype() == vitrt::schema::DType::F32);
 }

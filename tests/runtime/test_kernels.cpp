@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "quantize.h"
 
 using namespace vitrt::kernels;
 
@@ -22,27 +23,52 @@ std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.f) {
 
 }  // namespace
 
-TEST_CASE("gemm matches a double loop on odd shapes", "[unit][kernels]") {
-  const std::tuple<int, int, int> shapes[] = {{7, 13, 5}, {1, 1, 1}, {4, 4, 4}, {9, 6, 33}, {5, 17, 64}};
+// IEEE half from its definition: (-1)^s * 2^(e-15) * 1.m, or 2^-14 * 0.m.
+double half_value(uint16_t h) {
+  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const double v = e ? std::ldexp(1.0 + m / 1024.0, e - 15) : std::ldexp(m / 1024.0, -14);
+  return h & 0x8000 ? -v : v;
+}
+
+TEST_CASE("float gemm matches a double loop for every weight format", "[unit][kernels]") {
+  const std::tuple<int, int, int> shapes[] = {{7, 13, 5}, {1, 1, 1}, {4, 4, 4}, {9, 6, 33},
+                                              {5, 17, 64}, {3, 33, 70}};
   for (auto [m, n, k] : shapes) {
     const int ldy = n + 3;  // a row stride wider than n, as when threads split y
-    const auto x = random_vec(m * k, 1), w = random_vec(n * k, 2), b = random_vec(n, 3);
-    for (bool accumulate : {false, true}) {
-      for (bool with_bias : {false, true}) {
-        std::vector<float> y = random_vec(m * ldy, 4);
-        const std::vector<float> y0 = y;
-        gemm_f32_ref(x.data(), m, k, w.data(), with_bias ? b.data() : nullptr, n, y.data(), ldy,
-                     accumulate);
-        for (int i = 0; i < m; ++i) {
-          for (int j = 0; j < ldy; ++j) {
-            if (j >= n) {  // padding columns untouched
-              REQUIRE(y[i * ldy + j] == y0[i * ldy + j]);
-              continue;
+    const auto x = random_vec(m * k, 1), wf = random_vec(n * k, 2), b = random_vec(n, 3);
+    std::vector<uint16_t> wh(wf.size());
+    for (size_t i = 0; i < wh.size(); ++i) wh[i] = vitrt::conv::float_to_half(wf[i]);
+    const auto pf = vitrt::conv::pack_panel16(wf, n, k);
+    const auto ph = vitrt::conv::pack_panel16(wh, n, k);
+    const FloatWeights formats[] = {{wf.data(), WeightFormat::F32RowMajor},
+                                    {wh.data(), WeightFormat::F16RowMajor},
+                                    {pf.data(), WeightFormat::F32Panel16},
+                                    {ph.data(), WeightFormat::F16Panel16}};
+    std::vector<float> scratch(gemm_scratch_floats(k));
+    for (const FloatWeights& w : formats) {
+      const bool f16 = w.format == WeightFormat::F16RowMajor || w.format == WeightFormat::F16Panel16;
+      for (int mode = 0; mode < 3; ++mode) {  // plain, accumulate, GELU
+        for (bool with_bias : {false, true}) {
+          const Epilogue e{with_bias ? b.data() : nullptr, mode == 2 ? Act::GeluErf : Act::None,
+                           mode == 1};
+          std::vector<float> y = random_vec(m * ldy, 4);
+          const std::vector<float> y0 = y;
+          gemm_f32_ref(x.data(), m, k, w, n, e, y.data(), ldy, scratch.data());
+          for (int i = 0; i < m; ++i) {
+            for (int j = 0; j < ldy; ++j) {
+              INFO("format " << int(w.format) << " m " << m << " n " << n << " k " << k << " mode "
+                             << mode << " y[" << i << "][" << j << "]");
+              if (j >= n) {  // padding columns untouched
+                REQUIRE(y[i * ldy + j] == y0[i * ldy + j]);
+                continue;
+              }
+              double s = with_bias ? b[j] : 0.0;
+              for (int p = 0; p < k; ++p)
+                s += double(x[i * k + p]) * (f16 ? half_value(wh[j * k + p]) : wf[j * k + p]);
+              if (mode == 1) s += y0[i * ldy + j];
+              if (mode == 2) s = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
+              REQUIRE(y[i * ldy + j] == Approx(s).margin(1e-5));
             }
-            double s = with_bias ? b[j] : 0.0;
-            for (int p = 0; p < k; ++p) s += double(x[i * k + p]) * w[j * k + p];
-            if (accumulate) s += y0[i * ldy + j];
-            REQUIRE(y[i * ldy + j] == Approx(s).margin(1e-5));
           }
         }
       }
@@ -124,10 +150,10 @@ TEST_CASE("attention matches a double loop per head", "[unit][kernels]") {
   const int tokens = 7, heads = 3, hd = 5, inner = heads * hd;
   const float scale = 0.37f;
   const auto qkv = random_vec(tokens * 3 * inner, 10, 2.f);
-  std::vector<float> out(tokens * inner, -99.f), scratch(tokens);
-  // Two calls over disjoint head ranges, as two threads would do.
-  attention_f32_ref(qkv.data(), out.data(), scratch.data(), tokens, heads, hd, scale, 0, 1);
-  attention_f32_ref(qkv.data(), out.data(), scratch.data(), tokens, heads, hd, scale, 1, 3);
+  std::vector<float> out(tokens * inner, -99.f), scratch(attention_scratch_floats(tokens, hd));
+  // Two calls over disjoint query rows, as two threads would do.
+  attention_f32_ref(qkv.data(), out.data(), scratch.data(), tokens, heads, hd, scale, 0, 3);
+  attention_f32_ref(qkv.data(), out.data(), scratch.data(), tokens, heads, hd, scale, 3, tokens);
   auto q = [&](int t, int h, int e) { return double(qkv[t * 3 * inner + h * hd + e]); };
   for (int h = 0; h < heads; ++h) {
     for (int i = 0; i < tokens; ++i) {

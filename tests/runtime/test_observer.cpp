@@ -146,10 +146,12 @@ TEST_CASE("observer changes the arena plan and needs a new bind", "[unit][observ
   REQUIRE(m.bind_arena(arena.data(), arena.size()) == VITRT_OK);
   std::vector<Event> events;
   REQUIRE(m.set_observer(record, &events) == VITRT_OK);
-  REQUIRE(m.arena_size() > plain);
+  // kObserved may fit a gap of the plain plan, but the plan is new.
+  const size_t observed = m.arena_size();
+  REQUIRE(observed >= plain);
   const auto image = random_image(model, 4);
   REQUIRE(m.run(image.data(), image.size()) == VITRT_ERR_STATE);
-  REQUIRE(m.bind_arena(arena.data(), arena.size()) == VITRT_ERR_ARENA_TOO_SMALL);
+  REQUIRE(m.bind_arena(arena.data(), observed - 64) == VITRT_ERR_ARENA_TOO_SMALL);
   REQUIRE(m.set_observer(nullptr, nullptr) == VITRT_OK);
   REQUIRE(m.arena_size() == plain);
   REQUIRE(m.bind_arena(arena.data(), arena.size()) == VITRT_OK);

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "kernels/kernels.h"
 #include "quantize.h"
 #include "reference_vit.h"
 #include "tiny_model.h"
@@ -72,9 +73,11 @@ class QuantReference {
     for (int r = 0; r < n; ++r) {
       for (int c = 0; c < k; ++c) {
         const size_t i = size_t(r) * k + c;
+        // Panel16: [n/16][k][16], as the schema describes it.
+        const size_t at = t->layout() == s::WeightLayout::Panel16 ? (size_t(r) / 16 * k + c) * 16 + r % 16 : i;
         if (st.dtype == s::DType::F16) {
           uint16_t h;
-          std::memcpy(&h, d + 2 * i, 2);
+          std::memcpy(&h, d + 2 * at, 2);
           st.w[i] = half_value(h);
         } else if (st.dtype == s::DType::I8) {
           // [n/16][k/4][16][4], written out from the schema's description.
@@ -263,8 +266,9 @@ TEST_CASE("the arena holds the int8 and fp16 buffers exactly when needed", "[uni
   const size_t fp16 = size_of(vitrt::conv::write_model(model));
   vitrt::conv::set_weight_dtype(model, DType::I8, {});
   const size_t int8 = size_of(vitrt::conv::write_model(model));
-  // Widest Linear input: dim 40. fp16: 4 weight rows of 40 floats; int8:
-  // 13 tokens x 40 int8 inputs plus 13 scales; each 64-byte aligned.
-  REQUIRE(fp16 == fp32 + 640);
+  // Widest Linear input: dim 40. fp32 weights are read in place (Panel16);
+  // fp16: the float GEMM's scratch for k = 40; int8: 13 tokens x 40 int8
+  // inputs plus 13 scales; each 64-byte aligned.
+  REQUIRE(fp16 == fp32 + (4 * vitrt::kernels::gemm_scratch_floats(40) + 63) / 64 * 64);
   REQUIRE(int8 == fp32 + 64 * ((13 * 40 + 63) / 64) + 64);
 }

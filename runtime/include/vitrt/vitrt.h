@@ -84,10 +84,27 @@ typedef void (*vitrt_observer_fn)(void* ctx, const vitrt_linear_event* event);
 
 /* Optional: set (fn != NULL) or remove the observer. With one set, proj and
  * fc2 write their output to a separate arena buffer before adding it to the
- * residual stream (same results, bit for bit), so the arena is larger: call
+ * residual stream (same results, bit for bit), so the arena may be larger: call
  * before vitrt_arena_size, and bind again when switching between observed
  * and unobserved. Without an observer a run costs nothing extra. */
 vitrt_status vitrt_set_observer(vitrt_model* m, vitrt_observer_fn fn, void* ctx);
+
+/* Kernel sets: the runtime picks the fastest one the CPU supports at
+ * vitrt_open ("amx", "avx512vnni", "avxvnni", "avx2" on x86-64, then the
+ * portable "ref"); the environment variable VITRT_KERNELS=<name> (hosted
+ * platforms) or this call forces one, for tests and benchmarks. A set this
+ * CPU or build lacks is refused with VITRT_ERR_UNSUPPORTED (vitrt_open
+ * fails too when VITRT_KERNELS names one); name NULL = the fastest again.
+ * Any time after vitrt_open; the arena and plan do not change. */
+vitrt_status vitrt_set_kernels(vitrt_model* m, const char* name);
+/* Name of the kernel set `m` runs with (NULL when not open). */
+const char* vitrt_kernels(const vitrt_model* m);
+/* Every kernel set of this build, fastest first: *names (static) gets
+ * the list; returns its length. */
+int vitrt_kernel_sets(const char* const** names);
+/* Non-zero when this CPU and build support the set `name`; else *why (if
+ * not NULL) gets the reason (a static string). */
+int vitrt_kernels_supported(const char* name, const char** why);
 
 /* Run on one image, float NCHW [1, channels, image_h, image_w]. */
 vitrt_status vitrt_run(vitrt_model* m, const float* input, size_t count);

@@ -1,14 +1,91 @@
-#include "kernels.h"
+// Kernel sets, fastest first, and the CPU features each one needs. A set
+// mixes kernels of several ISAs (the AMX set uses AVX-512 for everything but
+// the int8 GEMM); each kernel lives in its own translation unit.
+#include <string.h>
+
+#include "kernels/kernels.h"
+#if VITRT_X86_KERNELS
+#include "kernels/x86/x86_kernels.h"
+#endif
 
 namespace vitrt::kernels {
-
 namespace {
-constexpr Ops kRefOps = {gemm_f32_ref, layernorm_f32_ref, attention_f32_ref, activation_f32_ref,
-                         conv2d_f32_ref, gemm_f16w_f32_ref, quantize_f32_qs8_ref,
-                         gemm_qs8_ref};
+
+constexpr Ops kRef = {"ref", gemm_f32_ref, layernorm_f32_ref, attention_f32_ref,
+                      activation_f32_ref, conv2d_f32_ref, quantize_f32_qs8_ref, gemm_qs8_ref};
+
+struct KernelSet {
+  Ops ops;
+  bool (*supported)();
+  const char* needs;  // the reason when unsupported
+};
+
+#if VITRT_X86_KERNELS
+bool has_avx2() {
+  const CpuX86& c = cpu_x86();
+  return c.avx2 && c.fma && c.f16c;
+}
+bool has_avxvnni() { return has_avx2() && cpu_x86().avx_vnni; }
+bool has_avx512() {
+  const CpuX86& c = cpu_x86();
+  return has_avx2() && c.avx512f && c.avx512bw && c.avx512vl && c.avx512dq;
+}
+bool has_avx512vnni() { return has_avx512() && cpu_x86().avx512_vnni; }
+bool has_amx() {
+  const CpuX86& c = cpu_x86();
+  return has_avx512vnni() && c.amx_tile && c.amx_int8 && c.os_amx;
+}
+
+constexpr Ops kAvx512 = {"", gemm_f32_avx512f, layernorm_f32_avx512f, attention_f32_avx512f,
+                         activation_f32_avx512f, conv2d_f32_ref, quantize_f32_qs8_avx512f,
+                         nullptr};
+constexpr Ops kAvx2 = {"", gemm_f32_avx2, layernorm_f32_avx2, attention_f32_avx2,
+                       activation_f32_avx2, conv2d_f32_ref, quantize_f32_qs8_avx2, nullptr};
+
+constexpr Ops with(const Ops& base, const char* name, GemmQs8Fn gemm_qs8) {
+  return {name, base.gemm, base.layernorm, base.attention, base.activation, base.conv2d,
+          base.quantize_qs8, gemm_qs8};
+}
+
+const KernelSet kSets[] = {
+    {with(kAvx512, "amx", gemm_qs8_amx), has_amx,
+     "needs AMX-TILE/AMX-INT8 with the OS's tile-data permission, and AVX-512 F/BW/VL/DQ/VNNI"},
+    {with(kAvx512, "avx512vnni", gemm_qs8_avx512vnni), has_avx512vnni,
+     "needs AVX-512 F/BW/VL/DQ/VNNI"},
+    {with(kAvx2, "avxvnni", gemm_qs8_avxvnni), has_avxvnni, "needs AVX-VNNI, AVX2, FMA, F16C"},
+    {with(kAvx2, "avx2", gemm_qs8_avx2), has_avx2, "needs AVX2, FMA, F16C"},
+    {kRef, [] { return true; }, ""},
+};
+const char* const kNames[] = {"amx", "avx512vnni", "avxvnni", "avx2", "ref"};
+#else
+const KernelSet kSets[] = {{kRef, [] { return true; }, ""}};
+const char* const kNames[] = {"ref"};
+#endif
+constexpr int kCount = sizeof(kSets) / sizeof(kSets[0]);
+static_assert(sizeof(kNames) / sizeof(kNames[0]) == kCount, "one name per set");
+
 }  // namespace
 
-// Only the portable kernels exist so far; CPU feature checks go here.
-const Ops& select_ops() { return kRefOps; }
+const Ops& default_ops() {
+  for (const KernelSet& s : kSets)
+    if (s.supported()) return s.ops;
+  return kRef;
+}
+
+const Ops* find_ops(const char* name, const char** why) {
+  for (const KernelSet& s : kSets) {
+    if (strcmp(s.ops.name, name) != 0) continue;
+    if (s.supported()) return &s.ops;
+    if (why) *why = s.needs;
+    return nullptr;
+  }
+  if (why) *why = "no kernel set of that name in this build";
+  return nullptr;
+}
+
+int kernel_set_names(const char* const** names) {
+  *names = kNames;
+  return kCount;
+}
 
 }  // namespace vitrt::kernels

@@ -34,14 +34,14 @@ float dot(const float* a, const float* b, int n) {
 }  // namespace
 
 void attention_f32_ref(const float* qkv, float* out, float* scratch, int tokens, int heads,
-                       int head_dim, float scale, int head_begin, int head_end) {
+                       int head_dim, float scale, int row_begin, int row_end) {
   const size_t inner = static_cast<size_t>(heads) * head_dim;
   const size_t stride = 3 * inner;
-  for (int h = head_begin; h < head_end; ++h) {
+  for (int h = 0; h < heads; ++h) {
     const float* q = qkv + static_cast<size_t>(h) * head_dim;
     const float* k = q + inner;
     const float* v = k + inner;
-    for (int i = 0; i < tokens; ++i) {
+    for (int i = row_begin; i < row_end; ++i) {
       const float* qi = q + i * stride;
       for (int j = 0; j < tokens; ++j) scratch[j] = scale * dot(qi, k + j * stride, head_dim);
       softmax_f32_ref(scratch, tokens);

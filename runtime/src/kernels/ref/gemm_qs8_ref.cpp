@@ -6,7 +6,7 @@
 namespace vitrt::kernels {
 
 void gemm_qs8_ref(const int8_t* xq, const float* x_scales, int m, int k, const Qs8Weights& w,
-                  const float* bias, int n, float* y, int ldy, bool accumulate) {
+                  int n, const Epilogue& e, float* y, int ldy) {
   const size_t k_blocks = static_cast<size_t>((k + kQs8TileK - 1) / kQs8TileK);
   for (int j = 0; j < n; ++j) {
     // W[j, p] = lane[(p / 4) * 64 + p % 4]: tile row j / 16, lane j % 16 of
@@ -19,11 +19,13 @@ void gemm_qs8_ref(const int8_t* xq, const float* x_scales, int m, int k, const Q
       for (int p = 0; p < k; ++p)
         acc += int32_t{x[p]} * lane[(p / kQs8TileK) * (kQs8TileN * kQs8TileK) + p % kQs8TileK];
       float v = static_cast<float>(acc) * (x_scales[i] * w.scales[j]);
-      if (bias) v += bias[j];
+      if (e.bias) v += e.bias[j];
       float& out = y[static_cast<size_t>(i) * ldy + j];
-      out = accumulate ? out + v : v;
+      out = e.accumulate ? out + v : v;
     }
   }
+  if (e.act != Act::None)
+    for (int i = 0; i < m; ++i) activation_f32_ref(y + size_t(i) * ldy, size_t(n), e.act);
 }
 
 }  // namespace vitrt::kernels
