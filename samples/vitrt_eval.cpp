@@ -34,14 +34,14 @@ constexpr char kUsage[] =
     "  DIR                    ImageFolder tree: one subfolder per class, in sorted order\n"
     "  --json                 print one JSON object {\"top1\", \"top5\", \"n\", ...} instead of text\n"
     "  --compare OTHER_MODEL  also run OTHER_MODEL: its accuracy, top-1 agreement, mean logit cosine\n"
-    "  --threads N            worker threads per model (default 1)\n";
+    "  --threads N            worker threads per model (default: all cores)\n";
 
 constexpr int kTopK = 5;
 
 struct Options {
   std::string model, dir, compare;
   bool json = false;
-  int threads = 1;
+  int threads = vt::default_threads();
 };
 
 Options parse_args(int argc, char** argv) {
@@ -51,7 +51,7 @@ Options parse_args(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--json") o.json = true;
     else if (arg == "--compare") o.compare = vt::flag_value(argc, argv, i);
-    else if (arg == "--threads") o.threads = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, 256);
+    else if (arg == "--threads") o.threads = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, vt::kMaxThreads);
     else if (arg.size() > 1 && arg[0] == '-') throw vt::UsageError("unknown option '" + arg + "'");
     else positional.push_back(arg);
   }

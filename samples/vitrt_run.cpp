@@ -2,6 +2,7 @@
 //
 //   vitrt-run MODEL (IMAGE... | --tensor X.npy) [--top-k K]
 //             [--logits-out Y.npy] [--threads N] [--dump-input Z.npy]
+//   vitrt-run --list-kernels
 //
 // stdout: "arena: N bytes" (before inference), then per input its name and
 // top-k lines "  rank  prob  index  label" (label only if the model has
@@ -28,13 +29,15 @@ constexpr char kUsage[] =
     "  --tensor X.npy      float32 [N, C, H, W] input instead of images (N runs)\n"
     "  --top-k K           classes listed per input (default 5)\n"
     "  --logits-out Y.npy  write float32 [N, classes] logits\n"
-    "  --threads N         worker threads (default 1)\n"
-    "  --dump-input Z.npy  write the preprocessed [N, C, H, W] input (debugging)\n";
+    "  --threads N         worker threads (default: all cores)\n"
+    "  --dump-input Z.npy  write the preprocessed [N, C, H, W] input (debugging)\n"
+    "  --list-kernels      print the kernel sets and whether this CPU has each\n"
+    "                      (VITRT_KERNELS=NAME forces one)\n";
 
 struct Options {
   std::string model, tensor, logits_out, dump_input;
   std::vector<std::string> images;
-  int top_k = 5, threads = 1;
+  int top_k = 5, threads = vt::default_threads();
 };
 
 Options parse_args(int argc, char** argv) {
@@ -45,7 +48,7 @@ Options parse_args(int argc, char** argv) {
     if (arg == "--tensor") o.tensor = vt::flag_value(argc, argv, i);
     else if (arg == "--top-k") o.top_k = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, 1 << 30);
     else if (arg == "--logits-out") o.logits_out = vt::flag_value(argc, argv, i);
-    else if (arg == "--threads") o.threads = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, 256);
+    else if (arg == "--threads") o.threads = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, vt::kMaxThreads);
     else if (arg == "--dump-input") o.dump_input = vt::flag_value(argc, argv, i);
     else if (arg.size() > 1 && arg[0] == '-') throw vt::UsageError("unknown option '" + arg + "'");
     else positional.push_back(arg);
@@ -110,6 +113,10 @@ void print_top_k(const float* logits, int classes, int k, const vt::Session& ses
 int run(int argc, char** argv) {
   if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
     std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (argc == 2 && std::string(argv[1]) == "--list-kernels") {
+    vt::print_kernel_sets();
     return 0;
   }
   const Options o = parse_args(argc, argv);

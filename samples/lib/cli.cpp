@@ -3,8 +3,26 @@
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
+#include <thread>
+
+#include "vitrt/vitrt.h"
 
 namespace vitrt::tools {
+
+int default_threads() {
+  const unsigned cores = std::thread::hardware_concurrency();  // 0 = unknown
+  return cores == 0 ? 1 : cores > unsigned(kMaxThreads) ? kMaxThreads : int(cores);
+}
+
+void print_kernel_sets() {
+  const char* const* names;
+  const int count = vitrt_kernel_sets(&names);
+  for (int i = 0; i < count; ++i) {
+    const char* why = "";
+    if (vitrt_kernels_supported(names[i], &why)) std::printf("%s yes\n", names[i]);
+    else std::printf("%s no: %s\n", names[i], why);
+  }
+}
 
 std::string flag_value(int argc, char** argv, int& i) {
   if (i + 1 >= argc) throw UsageError(std::string(argv[i]) + " needs a value");

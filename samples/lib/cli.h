@@ -19,6 +19,15 @@ std::string flag_value(int argc, char** argv, int& i);
 // Integer in [min_value, max_value]; UsageError naming `flag` otherwise.
 int parse_int(const std::string& flag, const std::string& value, int min_value, int max_value);
 
+// The default --threads of every tool: all cores (as ONNX Runtime), within
+// the runtime's 1..kMaxThreads.
+int default_threads();
+constexpr int kMaxThreads = 64;  // the runtime's limit (vitrt_set_parallel)
+
+// Prints every kernel set of this build and whether this CPU supports it
+// ("NAME yes" / "NAME no: reason"), for --list-kernels.
+void print_kernel_sets();
+
 // Runs `body`, turning any exception into "tool: error: message" on stderr
 // and exit code 1 (2 for usage errors).
 int guarded_main(const char* tool, const std::function<int()>& body);

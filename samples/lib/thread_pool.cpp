@@ -1,5 +1,6 @@
 #include "thread_pool.h"
 
+#include <chrono>
 #include <stdexcept>
 
 namespace vitrt::tools {
@@ -14,9 +15,24 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
+    jobs_.fetch_add(1);  // ends any spin
   }
   work_ready_.notify_all();
   for (std::thread& t : workers_) t.join();
+}
+
+template <typename Done>
+void ThreadPool::spin(std::unique_lock<std::mutex>& lock, Done done) {
+  using clock = std::chrono::steady_clock;
+  lock.unlock();
+  const auto until = clock::now() + std::chrono::microseconds(kSpinMicros);
+  for (int i = 1; !done(); ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if (i % 64 == 0 && clock::now() > until) break;
+  }
+  lock.lock();
 }
 
 void ThreadPool::run(vitrt_task_fn fn, void* ctx, int ntasks) {
@@ -26,10 +42,12 @@ void ThreadPool::run(vitrt_task_fn fn, void* ctx, int ntasks) {
   ctx_ = ctx;
   ntasks_ = ntasks;
   next_ = 0;
-  unfinished_ = ntasks;
+  unfinished_.store(ntasks);
+  jobs_.fetch_add(1);
   work_ready_.notify_all();
   work(lock);
-  job_done_.wait(lock, [this] { return unfinished_ == 0; });
+  if (unfinished_.load() != 0) spin(lock, [this] { return unfinished_.load() == 0; });
+  job_done_.wait(lock, [this] { return unfinished_.load() == 0; });
 }
 
 void ThreadPool::parallel(void* pool, vitrt_task_fn fn, void* ctx, int ntasks) {
@@ -39,7 +57,11 @@ void ThreadPool::parallel(void* pool, vitrt_task_fn fn, void* ctx, int ntasks) {
 void ThreadPool::worker() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    work_ready_.wait(lock, [this] { return stop_ || next_ < ntasks_; });
+    if (!stop_ && next_ >= ntasks_) {
+      const uint64_t seen = jobs_.load();
+      spin(lock, [this, seen] { return jobs_.load() != seen; });
+      work_ready_.wait(lock, [this] { return stop_ || next_ < ntasks_; });
+    }
     if (stop_) return;
     work(lock);
   }
@@ -55,7 +77,7 @@ void ThreadPool::work(std::unique_lock<std::mutex>& lock) {
     lock.unlock();
     fn(ctx, task);
     lock.lock();
-    if (--unfinished_ == 0) job_done_.notify_all();
+    if (unfinished_.fetch_sub(1) == 1) job_done_.notify_all();
   }
 }
 

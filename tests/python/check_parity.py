@@ -9,8 +9,11 @@ CASE_DIR/model.<format> (the same weights saved in one or more formats):
   2. vitrt-run --tensor input.npy --logits-out out.npy  vs expected.npy
   3. if CASE_DIR has image_*.png: one vitrt-run over all images (-> [N, classes])
      vs the stacked expected_image_*.npy
-Each comparison is numpy.allclose(out, expected, atol=1e-4, rtol=1e-4); the
-max abs error is printed. Exits non-zero on any mismatch or tool failure.
+Steps 2 and 3 run once per kernel set this CPU supports (VITRT_KERNELS=NAME,
+from `vitrt-run --list-kernels`); the sets run and those skipped (with the
+reason) are printed. Each comparison is numpy.allclose(out, expected,
+atol=1e-4, rtol=1e-4); the max abs error is printed. Exits non-zero on any
+mismatch or tool failure.
 """
 import argparse
 import glob
@@ -24,16 +27,36 @@ import numpy as np
 ATOL = RTOL = 1e-4
 
 
-def run_tool(cmd):
-    """Run a tool; a failure (or a crash by signal) ends the check."""
-    print('$ ' + ' '.join(shlex.quote(c) for c in cmd), flush=True)
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+def run_tool(cmd, kernels=None):
+    """Run a tool (with VITRT_KERNELS=kernels if given); a failure (or a
+    crash by signal) ends the check."""
+    env = dict(os.environ)
+    env.pop('VITRT_KERNELS', None)
+    if kernels:
+        env['VITRT_KERNELS'] = kernels
+    print(('VITRT_KERNELS=' + kernels + ' ' if kernels else '$ ') + ' '.join(shlex.quote(c) for c in cmd), flush=True)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600, env=env)
     if p.stdout.strip():
         print(p.stdout.rstrip())
     if p.returncode != 0:
         how = f'killed by signal {-p.returncode}' if p.returncode < 0 else f'exit code {p.returncode}'
         sys.exit(f'FAIL: {os.path.basename(cmd[0])} {how}: {p.stderr.strip()}')
     return p
+
+
+def kernel_sets(run):
+    """(supported, {unsupported: reason}) from `vitrt-run --list-kernels`."""
+    out = run_tool([run, '--list-kernels']).stdout
+    supported, skipped = [], {}
+    for line in out.splitlines():
+        name, _, rest = line.partition(' ')
+        if rest == 'yes':
+            supported.append(name)
+        else:
+            skipped[name] = rest.partition(': ')[2]
+    if not supported:
+        sys.exit('FAIL: vitrt-run --list-kernels lists no supported kernel set')
+    return supported, skipped
 
 
 def compare(what, out_path, expected):
@@ -72,20 +95,25 @@ def main():
     threads = ['--threads', str(a.threads)]
     images = sorted(glob.glob(os.path.join(d, 'image_*.png')))
 
+    sets, skipped = kernel_sets(a.run)
     ok = True  # every comparison runs even after a mismatch
     for ckpt in checkpoints:
         fmt = os.path.basename(ckpt)[len('model.'):]
         model = os.path.join(d, f'model_{fmt}.vitrt')
         run_tool([a.convert, ckpt, '-o', model] + conv_args)
-        out = os.path.join(d, f'out_{fmt}_tensor.npy')
-        run_tool([a.run, model, '--tensor', os.path.join(d, 'input.npy'), '--logits-out', out] + threads)
-        ok = compare(f'{fmt}: tensor input', out, np.load(os.path.join(d, 'expected.npy')).astype(np.float64)) and ok
-        if images:
-            tags = [os.path.basename(p)[len('image_'):-len('.png')] for p in images]
-            expected = np.concatenate([np.load(os.path.join(d, f'expected_image_{t}.npy')) for t in tags])
-            out = os.path.join(d, f'out_{fmt}_images.npy')
-            run_tool([a.run, model] + images + ['--logits-out', out, '--top-k', '3'] + threads)
-            ok = compare(f'{fmt}: images ' + ', '.join(tags), out, expected.astype(np.float64)) and ok
+        for ks in sets:
+            out = os.path.join(d, f'out_{fmt}_{ks}_tensor.npy')
+            run_tool([a.run, model, '--tensor', os.path.join(d, 'input.npy'), '--logits-out', out] + threads, ks)
+            expected = np.load(os.path.join(d, 'expected.npy')).astype(np.float64)
+            ok = compare(f'{fmt} [{ks}]: tensor input', out, expected) and ok
+            if images:
+                tags = [os.path.basename(p)[len('image_'):-len('.png')] for p in images]
+                expected = np.concatenate([np.load(os.path.join(d, f'expected_image_{t}.npy')) for t in tags])
+                out = os.path.join(d, f'out_{fmt}_{ks}_images.npy')
+                run_tool([a.run, model] + images + ['--logits-out', out, '--top-k', '3'] + threads, ks)
+                ok = compare(f'{fmt} [{ks}]: images ' + ', '.join(tags), out, expected.astype(np.float64)) and ok
+    print('kernel sets run: ' + ' '.join(sets))
+    print('kernel sets skipped: ' + ('; '.join(f'{k} ({v})' for k, v in skipped.items()) or 'none'))
     sys.exit(0 if ok else 1)
 
 

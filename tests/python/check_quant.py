@@ -9,6 +9,7 @@ convert_args.txt) and run on input.npy. Checks against expected.npy (PyTorch,
 float64):
   fp16: max |error| <= 1e-2 * max |logit|
   int8: cosine similarity >= 0.99 (activations quantized per token)
+Every check runs once per kernel set this CPU supports (as check_parity.py).
 With --sizes (timm-named safetensors cases, whose Linear weights can be
 counted by name) also the file sizes: the bytes the Linear weights take in
 each file, i.e. size(fp32) - size(x) subtracted from the fp32 weight bytes,
@@ -24,6 +25,7 @@ import sys
 
 import numpy as np
 
+import check_parity
 import safetensors_io
 
 FP16_TOL = 1e-2
@@ -53,24 +55,35 @@ def check_case(a, d):
     safetensors = os.path.join(d, 'model.safetensors')
     checkpoint = safetensors if safetensors in found else found[0]
     expected = np.load(os.path.join(d, 'expected.npy')).astype(np.float64).reshape(-1)
-    scale = np.abs(expected).max()
-    sizes, logits = {}, {}
+    sizes = {}
     for dtype in ('fp32', 'fp16', 'int8'):
         model = os.path.join(d, f'quant_{dtype}.vitrt')
-        out = os.path.join(d, f'quant_{dtype}_out.npy')
         run_tool([a.convert, checkpoint, '-o', model, '--dtype', dtype] + conv_args)
-        run_tool([a.run, model, '--tensor', os.path.join(d, 'input.npy'), '--logits-out', out])
         sizes[dtype] = os.path.getsize(model)
-        logits[dtype] = np.load(out).astype(np.float64).reshape(-1)
-
     name, ok = os.path.basename(d.rstrip('/')), True
+    print(f'{name}: sizes fp32 {sizes["fp32"]} fp16 {sizes["fp16"]} int8 {sizes["int8"]} bytes')
+    for ks in a.kernel_sets:
+        ok = check_outputs(a, d, f'{name} [{ks}]', ks, expected) and ok
+    if a.sizes:
+        ok = check_sizes(name, checkpoint, sizes) and ok
+    return ok
+
+
+def check_outputs(a, d, name, kernels, expected):
+    """Runs the three models of case d with one kernel set against expected."""
+    scale = np.abs(expected).max()
+    logits, ok = {}, True
+    for dtype in ('fp32', 'fp16', 'int8'):
+        out = os.path.join(d, f'quant_{dtype}_{kernels}_out.npy')
+        check_parity.run_tool([a.run, os.path.join(d, f'quant_{dtype}.vitrt'), '--threads', '1',
+                               '--tensor', os.path.join(d, 'input.npy'), '--logits-out', out], kernels)
+        logits[dtype] = np.load(out).astype(np.float64).reshape(-1)
     err32 = np.abs(logits['fp32'] - expected).max() / scale
     err16 = np.abs(logits['fp16'] - expected).max() / scale
     e8 = logits['int8']
     cos8 = float(e8 @ expected / np.sqrt((e8 @ e8) * (expected @ expected)))
     err8 = np.abs(e8 - expected).max() / scale
     top8 = int(e8.argmax()) == int(expected.argmax())
-    print(f'{name}: sizes fp32 {sizes["fp32"]} fp16 {sizes["fp16"]} int8 {sizes["int8"]} bytes')
     print(f'{name}: max |error| / max |logit|: fp32 {err32:.2e}, fp16 {err16:.2e}, int8 {err8:.2e}; '
           f'int8 cosine {cos8:.5f}, top-1 {"matches" if top8 else "differs"}')
     if not err16 <= FP16_TOL:
@@ -79,8 +92,6 @@ def check_case(a, d):
     if not cos8 >= INT8_COSINE:
         print(f'FAIL {name}: int8 cosine {cos8:.5f} < {INT8_COSINE}')
         ok = False
-    if a.sizes:
-        ok = check_sizes(name, checkpoint, sizes) and ok
     return ok
 
 
@@ -108,9 +119,12 @@ def main():
     ap.add_argument('--sizes', action='store_true', help='also check file sizes (timm-named safetensors)')
     ap.add_argument('case_dirs', nargs='+')
     a = ap.parse_args()
+    a.kernel_sets, skipped = check_parity.kernel_sets(a.run)
     ok = True
     for d in a.case_dirs:
         ok = check_case(a, d) and ok
+    print('kernel sets run: ' + ' '.join(a.kernel_sets))
+    print('kernel sets skipped: ' + ('; '.join(f'{k} ({v})' for k, v in skipped.items()) or 'none'))
     sys.exit(0 if ok else 1)
 
 

@@ -3,6 +3,7 @@
 
 #include <thread>
 
+#include "quantize.h"
 #include "reference_vit.h"
 #include "tiny_model.h"
 #include "vitrt/vitrt.hpp"
@@ -82,15 +83,19 @@ TEST_CASE("no proj, vit-pytorch patch norms, pre_logits and other activations", 
 TEST_CASE("threads give the same logits as one thread", "[unit][forward]") {
   TinyOptions o;
   o.dim = 40;  // enough output features to split four ways
-  const auto model = make_tiny(o, 8);
-  const auto file = vitrt::conv::write_model(model);
+  auto model = make_tiny(o, 8);
   const auto image = random_image(model, 9);
-  std::vector<float> one, many;
-  std::string error;
-  REQUIRE(open_and_run(file, image, &one, &error) == VITRT_OK);
-  for (int threads : {2, 3, 4}) {
-    REQUIRE(open_and_run(file, image, &many, &error, threads, thread_pool) == VITRT_OK);
-    REQUIRE(many == one);  // same tiles, same arithmetic: bitwise equal
+  for (auto dtype : {vitrt::conv::DType::F32, vitrt::conv::DType::F16, vitrt::conv::DType::I8}) {
+    vitrt::conv::set_weight_dtype(model, dtype, {});
+    const auto file = vitrt::conv::write_model(model);
+    std::vector<float> one, many;
+    std::string error;
+    REQUIRE(open_and_run(file, image, &one, &error) == VITRT_OK);
+    for (int threads : {2, 3, 4}) {
+      INFO("dtype " << int(dtype) << ", threads " << threads);
+      REQUIRE(open_and_run(file, image, &many, &error, threads, thread_pool) == VITRT_OK);
+      REQUIRE(many == one);  // same tiles, same arithmetic: bitwise equal
+    }
   }
 }
 

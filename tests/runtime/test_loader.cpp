@@ -1,9 +1,13 @@
 // vitrt_open on damaged or inconsistent files, and the API's call checks.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
+#include "kernels/kernels.h"
 #include "tiny_model.h"
+#include "vitrt/vitrt.hpp"
 #include "vitrt/vitrt_generated.h"
 
 using namespace vitrt::test;
@@ -186,4 +190,50 @@ TEST_CASE("API checks alignment, arena size and call order", "[unit][loader]") {
   REQUIRE(std::string(vitrt_label(&m, 6)) == "class 6");
   REQUIRE(vitrt_label(&m, 7) == nullptr);
   REQUIRE(vitrt_open(nullptr, bytes.data(), bytes.size()) == VITRT_ERR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("kernel sets: forcing one the CPU lacks is a clear error", "[unit][kernels]") {
+  const auto model = vitrt::test::make_tiny({}, 31);
+  vitrt::test::Aligned file(vitrt::conv::write_model(model));
+  vitrt::Model m;
+  REQUIRE(m.open(file.data(), file.size()) == VITRT_OK);
+  const char* const* names;
+  const int count = vitrt_kernel_sets(&names);
+  REQUIRE(count >= 1);
+  REQUIRE(std::string(names[count - 1]) == "ref");  // the portable set is always last and there
+  for (int i = 0; i < count; ++i) {
+    const char* why = nullptr;
+    const bool supported = vitrt_kernels_supported(names[i], &why) != 0;
+    INFO("set " << names[i] << ": " << why);
+    REQUIRE(why != nullptr);
+    if (supported) {
+      REQUIRE(m.set_kernels(names[i]) == VITRT_OK);
+      REQUIRE(std::string(m.kernels()) == names[i]);
+    } else {
+      REQUIRE(m.set_kernels(names[i]) == VITRT_ERR_UNSUPPORTED);
+      REQUIRE(std::string(vitrt_last_error(m.handle())).find(why) != std::string::npos);
+    }
+  }
+  REQUIRE(m.set_kernels("sse9") == VITRT_ERR_UNSUPPORTED);
+  REQUIRE(std::string(vitrt_last_error(m.handle())) ==
+          std::string("kernel set sse9: no kernel set of that name in this build (kernel sets:") +
+              [&] { std::string all; for (int i = 0; i < count; ++i) all += std::string(" ") + names[i]; return all; }() + ")");
+  REQUIRE(m.set_kernels(nullptr) == VITRT_OK);  // back to the fastest
+  REQUIRE(std::string(m.kernels()) == vitrt::kernels::default_ops().name);
+  REQUIRE(vitrt_kernels_supported(nullptr, nullptr) == 0);
+}
+
+TEST_CASE("kernel sets: VITRT_KERNELS naming an unknown set makes vitrt_open fail", "[unit][kernels]") {
+  const auto model = vitrt::test::make_tiny({}, 32);
+  vitrt::test::Aligned file(vitrt::conv::write_model(model));
+  const char* before = std::getenv("VITRT_KERNELS");  // the set under test
+  const std::string saved = before ? before : "";
+  setenv("VITRT_KERNELS", "sse9", 1);
+  vitrt_model m;
+  const vitrt_status status = vitrt_open(&m, file.data(), file.size());
+  const std::string error = vitrt_last_error(&m);
+  if (before) setenv("VITRT_KERNELS", saved.c_str(), 1);
+  else unsetenv("VITRT_KERNELS");
+  REQUIRE(status == VITRT_ERR_UNSUPPORTED);
+  REQUIRE(error.rfind("VITRT_KERNELS=sse9: no kernel set of that name in this build", 0) == 0);
 }

@@ -17,6 +17,8 @@ class Model {
     return vitrt_set_parallel(&m_, parallel, pool, threads);
   }
   vitrt_status set_observer(vitrt_observer_fn fn, void* ctx) { return vitrt_set_observer(&m_, fn, ctx); }
+  vitrt_status set_kernels(const char* name) { return vitrt_set_kernels(&m_, name); }
+  const char* kernels() const { return vitrt_kernels(&m_); }
   vitrt_status run(const float* input, size_t count) { return vitrt_run(&m_, input, count); }
   const float* logits() const { return vitrt_logits(&m_); }
   vitrt_status info(vitrt_info* out) const { return vitrt_get_info(&m_, out); }
