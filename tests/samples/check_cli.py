@@ -143,11 +143,22 @@ def check_bench(bench, model):
         except ValueError:
             obj = {}
         keys = ['model', 'threads', 'runs', 'warmup', 'latency_ms_median', 'latency_ms_p90', 'arena_bytes',
-                'model_bytes']
+                'model_bytes', 'kernels', 'peak_rss_bytes']
         ok = sorted(obj) == sorted(keys) and obj['model'] == model and obj['threads'] == 2 and obj['runs'] == 4
+        # The fastest supported set is the first 'yes' of --list-kernels;
+        # this small tool's own high-water mark is far below 100 MB.
+        fastest = [l.split()[0] for l in tool(bench, '--list-kernels').stdout.splitlines() if l.endswith(' yes')][0]
+        ok = ok and obj['kernels'] == fastest and 0 < obj['peak_rss_bytes'] < 100 << 20
         ok = ok and obj['warmup'] == 1 and obj['model_bytes'] == os.path.getsize(model) and obj['arena_bytes'] > 0
         ok = ok and 0 < obj['latency_ms_median'] <= obj['latency_ms_p90']
         check(ok and p.stdout.count('\n') == 1, f'vitrt-bench --json is one object: {p.stdout.strip()}')
+    env = dict(os.environ, VITRT_KERNELS='ref')
+    p = subprocess.run([bench, model, '--runs', '1', '--json'], stdout=subprocess.PIPE, text=True, env=env)
+    check(p.returncode == 0 and json.loads(p.stdout or '{}').get('kernels') == 'ref',
+          f'VITRT_KERNELS=ref: vitrt-bench reports kernels "ref": {p.stdout.strip()}')
+    env['VITRT_KERNELS'] = 'sse9'
+    p = subprocess.run([bench, model, '--runs', '1'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    check(p.returncode == 1 and 'VITRT_KERNELS=sse9' in p.stderr, f'unknown VITRT_KERNELS refused: {p.stderr.strip()}')
     p = tool(bench, model, '--runs', 3)
     if succeeded(p, 'vitrt-bench'):
         check('latency median: ' in p.stdout and 'latency p90: ' in p.stdout, 'vitrt-bench text report')

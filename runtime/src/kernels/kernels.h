@@ -54,10 +54,16 @@ using LayerNormFn = void (*)(const float* x, float* y, int rows, int dim, const 
 
 // Query rows [row_begin, row_end) of softmax(scale * q k^T) v, every head.
 // qkv is [tokens, 3 * heads * head_dim] (q | k | v, head-major), out is
-// [tokens, heads * head_dim]; scratch holds attention_scratch_floats().
+// [tokens, heads * head_dim]; scratch holds attention_scratch_floats(): on
+// x86 a tile of kAttnTileRows score rows plus one head's keys reordered;
+// elsewhere (the reference) one score row.
 constexpr int kAttnTileRows = 16;
 constexpr size_t attention_scratch_floats(int tokens, int head_dim) {
+#if defined(__x86_64__)
   return size_t(kAttnTileRows + head_dim + 16) * size_t((tokens + 15) / 16 * 16);
+#else
+  return (void)head_dim, size_t(tokens);
+#endif
 }
 using AttentionFn = void (*)(const float* qkv, float* out, float* scratch, int tokens, int heads,
                              int head_dim, float scale, int row_begin, int row_end);
