@@ -35,11 +35,16 @@ void f32_vunary_32_avx2(float* x, size_t n) {
 
 void activation_f32_avx2(float* x, size_t n, Act act) {
   switch (act) {
-    case Act::None: return;
-    case Act::GeluErf: return f32_vunary_32_avx2<f32_gelu_erf_avx2>(x, n);
-    case Act::GeluTanh: return f32_vunary_32_avx2<f32_gelu_tanh_avx2>(x, n);
-    case Act::Relu: return f32_vunary_32_avx2<f32_relu_avx2>(x, n);
-    case Act::Tanh: return f32_vunary_32_avx2<f32_tanh_avx2>(x, n);
+    case Act::None:
+      return;
+    case Act::GeluErf:
+      return f32_vunary_32_avx2<f32_gelu_erf_avx2>(x, n);
+    case Act::GeluTanh:
+      return f32_vunary_32_avx2<f32_gelu_tanh_avx2>(x, n);
+    case Act::Relu:
+      return f32_vunary_32_avx2<f32_relu_avx2>(x, n);
+    case Act::Tanh:
+      return f32_vunary_32_avx2<f32_tanh_avx2>(x, n);
   }
 }
 

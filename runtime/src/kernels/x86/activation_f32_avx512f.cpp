@@ -35,11 +35,16 @@ void f32_vunary_64_avx512f(float* x, size_t n) {
 
 void activation_f32_avx512f(float* x, size_t n, Act act) {
   switch (act) {
-    case Act::None: return;
-    case Act::GeluErf: return f32_vunary_64_avx512f<f32_gelu_erf_avx512f>(x, n);
-    case Act::GeluTanh: return f32_vunary_64_avx512f<f32_gelu_tanh_avx512f>(x, n);
-    case Act::Relu: return f32_vunary_64_avx512f<f32_relu_avx512f>(x, n);
-    case Act::Tanh: return f32_vunary_64_avx512f<f32_tanh_avx512f>(x, n);
+    case Act::None:
+      return;
+    case Act::GeluErf:
+      return f32_vunary_64_avx512f<f32_gelu_erf_avx512f>(x, n);
+    case Act::GeluTanh:
+      return f32_vunary_64_avx512f<f32_gelu_tanh_avx512f>(x, n);
+    case Act::Relu:
+      return f32_vunary_64_avx512f<f32_relu_avx512f>(x, n);
+    case Act::Tanh:
+      return f32_vunary_64_avx512f<f32_tanh_avx512f>(x, n);
   }
 }
 

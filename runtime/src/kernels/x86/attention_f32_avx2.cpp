@@ -70,6 +70,7 @@ void f32_attn_qk_tile_avx2(const float* q, size_t ldq, const float* kp, int hd, 
     for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 16
       for (int p = 0; p < NP; ++p) acc[r][p] = _mm256_setzero_ps();
+#pragma GCC unroll 2  // halves the loop overhead per FMA
     for (int d = d0; d < d1; ++d) {
       __m256 kv[NP];
 #pragma GCC unroll 16
@@ -95,8 +96,8 @@ void f32_attn_qk_tile_avx2(const float* q, size_t ldq, const float* kp, int hd, 
 }
 
 template <int NP, int MR = kQkRows>
-void f32_attn_qk_rows_avx2(int mr, const float* q, size_t ldq, const float* kp, int hd,
-                           float scale, float* s, int lds) {
+void f32_attn_qk_rows_avx2(int mr, const float* q, size_t ldq, const float* kp, int hd, float scale,
+                           float* s, int lds) {
   if constexpr (MR > 1)
     if (mr < MR) return f32_attn_qk_rows_avx2<NP, MR - 1>(mr, q, ldq, kp, hd, scale, s, lds);
   f32_attn_qk_tile_avx2<MR, NP>(q, ldq, kp, hd, scale, s, lds);
@@ -121,8 +122,8 @@ void f32_attn_softmax_rows_avx2(float* s, int lds, int n, float* inv) {
 #pragma GCC unroll 2
   for (int r = 0; r < R; ++r) {
     if (nv < n)
-      m[r] = _mm256_max_ps(m[r], _mm256_blendv_ps(ninf, _mm256_load_ps(s + r * lds + nv),
-                                                  _mm256_castsi256_ps(mt)));
+      m[r] = _mm256_max_ps(
+          m[r], _mm256_blendv_ps(ninf, _mm256_load_ps(s + r * lds + nv), _mm256_castsi256_ps(mt)));
     b[r] = _mm256_set1_ps(-f32_hmax_avx2(m[r]) * log2e);
     sum[r] = _mm256_setzero_ps();
   }
@@ -150,8 +151,8 @@ void f32_attn_softmax_rows_avx2(float* s, int lds, int n, float* inv) {
 // `first`, else from the partial sums in o; times inv[r] when inv is given
 // (last key chunk). MASK limits the last vector to the lanes of m.
 template <int MR, int NV, bool MASK>
-void f32_attn_pv_tile_avx2(const float* p, int ldp, const float* v, size_t ldv, int nj,
-                           __m256i m, bool first, const float* inv, float* o, size_t ldo) {
+void f32_attn_pv_tile_avx2(const float* p, int ldp, const float* v, size_t ldv, int nj, __m256i m,
+                           bool first, const float* inv, float* o, size_t ldo) {
   auto load = [&](const float* a, int c) {
     return MASK && c == NV - 1 ? _mm256_maskload_ps(a, m) : _mm256_loadu_ps(a);
   };
@@ -161,6 +162,7 @@ void f32_attn_pv_tile_avx2(const float* p, int ldp, const float* v, size_t ldv, 
 #pragma GCC unroll 16
     for (int c = 0; c < NV; ++c)
       acc[r][c] = first ? _mm256_setzero_ps() : load(o + r * ldo + 8 * c, c);
+#pragma GCC unroll 2
   for (int j = 0; j < nj; ++j) {
     const float* vj = v + j * ldv;
     __m256 vv[NV];
@@ -192,10 +194,18 @@ void f32_attn_pv_rows_avx2(int mr, const float* p, int ldp, const float* v, size
                            __m256i m, bool first, const float* inv, float* o, size_t ldo) {
   if constexpr (MR > 1)
     if (mr < MR)
-      return f32_attn_pv_rows_avx2<NV, MASK, MR - 1>(mr, p, ldp, v, ldv, nj, m, first, inv, o,
-                                                     ldo);
+      return f32_attn_pv_rows_avx2<NV, MASK, MR - 1>(mr, p, ldp, v, ldv, nj, m, first, inv, o, ldo);
   f32_attn_pv_tile_avx2<MR, NV, MASK>(p, ldp, v, ldv, nj, m, first, inv, o, ldo);
 }
+
+// By panels (Q.K^T) or column vectors and fullness (P.V) of the block.
+using QkRowsFn = void (*)(int, const float*, size_t, const float*, int, float, float*, int);
+constexpr QkRowsFn kQkRowsFns[kQkPanels] = {f32_attn_qk_rows_avx2<1>, f32_attn_qk_rows_avx2<2>};
+using PvRowsFn = void (*)(int, const float*, int, const float*, size_t, int, __m256i, bool,
+                          const float*, float*, size_t);
+constexpr PvRowsFn kPvRowsFns[kPvCols / 8][2] = {
+    {f32_attn_pv_rows_avx2<1, true>, f32_attn_pv_rows_avx2<1, false>},
+    {f32_attn_pv_rows_avx2<2, true>, f32_attn_pv_rows_avx2<2, false>}};
 
 }  // namespace
 
@@ -227,10 +237,7 @@ void attention_f32_avx2(const float* qkv, float* out, float* scratch, int tokens
         for (int i = 0; i < mr; i += kQkRows) {
           const int m = min_int(kQkRows, mr - i);
           float* si = s + i * tp + p0 * 8;
-          if (np - p0 >= 2)
-            f32_attn_qk_rows_avx2<2>(m, qt + i * ld, ld, kpp, hd, scale, si, tp);
-          else
-            f32_attn_qk_rows_avx2<1>(m, qt + i * ld, ld, kpp, hd, scale, si, tp);
+          kQkRowsFns[min_int(kQkPanels, np - p0) - 1](m, qt + i * ld, ld, kpp, hd, scale, si, tp);
         }
       }
 
@@ -254,14 +261,7 @@ void attention_f32_avx2(const float* qkv, float* out, float* scratch, int tokens
             const float* pi = s + i * tp + j0;
             const float* ii = in ? in + i : nullptr;
             float* oi = ot + i * inner + c0;
-            if (nv == 2 && full)
-              f32_attn_pv_rows_avx2<2, false>(m, pi, tp, vc, ld, nj, ml, first, ii, oi, inner);
-            else if (nv == 2)
-              f32_attn_pv_rows_avx2<2, true>(m, pi, tp, vc, ld, nj, ml, first, ii, oi, inner);
-            else if (full)
-              f32_attn_pv_rows_avx2<1, false>(m, pi, tp, vc, ld, nj, ml, first, ii, oi, inner);
-            else
-              f32_attn_pv_rows_avx2<1, true>(m, pi, tp, vc, ld, nj, ml, first, ii, oi, inner);
+            kPvRowsFns[nv - 1][full](m, pi, tp, vc, ld, nj, ml, first, ii, oi, inner);
           }
         }
       }

@@ -131,29 +131,13 @@ constexpr TileFn kWide1[kGroup + 1] = {nullptr, f32_gemm_avx2<1, 1>, f32_gemm_av
                                        f32_gemm_avx2<1, 3>, f32_gemm_avx2<1, 4>};
 constexpr TileFn kWide2[3] = {nullptr, f32_gemm_avx2<2, 1>, f32_gemm_avx2<2, 2>};
 
-// Halves still to convert into fp32 panels (a multiple of 16: whole panel
-// rows); some() converts the next count of them.
-struct Convert {
-  const uint16_t* src;
-  float* dst;
-  size_t left;
-  void some(size_t count) {
-    if (count > left) count = left;
-    for (size_t i = 0; i < count; i += 8)
-      _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(
-                                    reinterpret_cast<const __m128i*>(src + i))));
-    src += count, dst += count, left -= count;
-  }
-};
-
 // One group: cols (<= 64) columns in panels wps floats apart, every row.
 // Rows split into near-equal tiles of at most kMr (197 = 32 x 6 + 1 x 5);
 // next (next_lines 64-byte lines) is the following group, prefetched into L2
-// a share per tile; cv (F16 weights) is the following group too, converted a
-// share after each tile so the conversion overlaps the tiles' FMAs.
+// a share per tile.
 void run_group(const float* x, int m, int k, const float* w, size_t wps, const float* bias,
                int cols, float* y, int ldy, const Epilogue& e, const float* next,
-               int next_lines, Convert& cv) {
+               int next_lines) {
   const int np = (cols + 15) / 16;
   if (m == 1) {  // one wide tile keeps enough FMA chains in flight
     kWide1[np](x, k, k, w, wps, bias, cols, y, ldy, e.accumulate, next, next_lines);
@@ -168,7 +152,6 @@ void run_group(const float* x, int m, int k, const float* w, size_t wps, const f
     const int blocks = (m + kMr - 1) / kMr;
     const int base = m / blocks, extra = m % blocks;
     const int share = (next_lines + blocks * np - 1) / (blocks * np);
-    const size_t cv_share = (cv.left / size_t(blocks * np) + 16) & ~size_t(15);
     int i = 0, line = 0;
     for (int t = 0; t < blocks; ++t) {
       const int rows = base + (t < extra);
@@ -178,7 +161,6 @@ void run_group(const float* x, int m, int k, const float* w, size_t wps, const f
                      cols - c * 16, y + size_t(i) * ldy + c * 16, ldy, e.accumulate,
                      lines > 0 ? next + size_t(line) * 16 : nullptr, lines > 0 ? lines : 0);
         line += share;
-        cv.some(cv_share);
       }
       // Activation on the rows just written, while they are in L1.
       if (e.act != Act::None)
@@ -186,10 +168,8 @@ void run_group(const float* x, int m, int k, const float* w, size_t wps, const f
           activation_f32_avx2(y + size_t(i + r) * ldy, size_t(cols), e.act);
       i += rows;
     }
-    cv.some(cv.left);
     return;
   }
-  cv.some(cv.left);
   if (e.act != Act::None)
     for (int r = 0; r < m; ++r) activation_f32_avx2(y + size_t(r) * ldy, size_t(cols), e.act);
 }
@@ -239,51 +219,53 @@ void pack_panel(const T* w, int k, int j0, int n, float* out) {
       out[size_t(p) * 16 + c] = c < rows ? load1(w + size_t(j0 + c) * k + p) : 0.f;
 }
 
+// count halves (a multiple of 16: whole panel rows) to floats.
+void convert_f16(const uint16_t* src, size_t count, float* dst) {
+  for (size_t i = 0; i < count; i += 16) {
+    _mm256_storeu_ps(dst + i, load8(src + i));
+    _mm256_storeu_ps(dst + i + 8, load8(src + i + 8));
+  }
+}
+
 }  // namespace
 
 void gemm_f32_avx2(const float* x, int m, int k, const FloatWeights& w, int n, const Epilogue& e,
                    float* y, int ldy, float* scratch) {
   if (m <= 0 || n <= 0 || k <= 0) return;
   const size_t panel = size_t(k) * 16;
-  // F16 Panel16: groups of 2 panels, double-buffered in scratch (2 x 2
-  // panels), the next one converted while the current one runs.
-  const bool f16 = w.format == WeightFormat::F16Panel16;
-  const int group = f16 ? 2 : kGroup;
-  const int gcols = group * 16;
-  const uint16_t* h = static_cast<const uint16_t*>(w.data);
-  Convert cv{h, scratch, f16 ? size_t((n < gcols ? n : gcols) + 15) / 16 * panel : 0};
-  cv.some(cv.left);
-  for (int j = 0, g = 0; j < n; j += gcols, ++g) {
-    const int cols = n - j < gcols ? n - j : gcols;
+  constexpr int kCols = kGroup * 16;
+  for (int j = 0; j < n; j += kCols) {
+    const int cols = n - j < kCols ? n - j : kCols;
     const int np = (cols + 15) / 16;
-    const int left = n - j - gcols;  // columns after this group
-    const int np_next = left <= 0 ? 0 : left < gcols ? (left + 15) / 16 : group;
+    const int left = n - j - kCols;  // columns after this group
+    const int np_next = left <= 0 ? 0 : left < kCols ? (left + 15) / 16 : kGroup;
     const float* wg = scratch;    // this group's panels
-    const float* next = nullptr;  // the next group's, to prefetch into L2
+    const float* next = nullptr;  // the next group's weights, to prefetch into L2
     int next_lines = 0;
-    cv = Convert{nullptr, nullptr, 0};
     switch (w.format) {
       case WeightFormat::F32Panel16:
         wg = static_cast<const float*>(w.data) + size_t(j / 16) * panel;
         next = wg + np * panel;
         next_lines = np_next * k;
         break;
-      case WeightFormat::F16Panel16:
-        wg = scratch + (g & 1) * 2 * panel;
-        cv = Convert{h + size_t(j / 16 + np) * panel, scratch + ((g + 1) & 1) * 2 * panel,
-                     size_t(np_next) * panel};
+      case WeightFormat::F16Panel16: {
+        const uint16_t* h = static_cast<const uint16_t*>(w.data) + size_t(j / 16) * panel;
+        convert_f16(h, np * panel, scratch);
+        next = reinterpret_cast<const float*>(h + np * panel);  // halves: 32 per line
+        next_lines = (np_next * k + 1) / 2;
         break;
+      }
       case WeightFormat::F32RowMajor:
         for (int c = 0; c < np; ++c)
           pack_panel(static_cast<const float*>(w.data), k, j + c * 16, n, scratch + c * panel);
         break;
       case WeightFormat::F16RowMajor:
         for (int c = 0; c < np; ++c)
-          pack_panel(h, k, j + c * 16, n, scratch + c * panel);
+          pack_panel(static_cast<const uint16_t*>(w.data), k, j + c * 16, n, scratch + c * panel);
         break;
     }
     run_group(x, m, k, wg, panel, e.bias ? e.bias + j : nullptr, cols, y + j, ldy, e,
-              next_lines ? next : nullptr, next_lines, cv);
+              next_lines ? next : nullptr, next_lines);
   }
 }
 

@@ -31,6 +31,7 @@
 //
 // Epilogue: C tiles go to an int32 stack buffer and are dequantized with
 // AVX-512 exactly as the reference does (no compensation: s8 x s8).
+
 // GCC 12.2 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics
 // (the "undefined" pass-through operands; GCC bug 105593).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -107,7 +108,7 @@ void qs8_gemm_tiles_amx(const int8_t* a, size_t lda, const int8_t* b, size_t ldb
   if (NT == 2) _tile_zero(1);
   if (MT == 2) _tile_zero(2);
   if (MT == 2 && NT == 2) _tile_zero(3);
-  const int8_t* a1 = a + kTileRows * lda;
+  const int8_t* a1 = MT == 2 ? a + kTileRows * lda : a;  // never past the rows
   const int per_step = nk > 0 ? (pf.rows * pf.lines + nk - 1) / nk : 0;
   int pr = 0, pl = 0;  // next line to prefetch
   for (int s = 0; s < nk; ++s) {
@@ -184,7 +185,7 @@ void qs8_gemm_16xN_staged_amx(const int8_t* xq, int m, int k, const int8_t* b, s
   if (NT == 2) _tile_stored(1, c + 16, 128);
 }
 
-// A finished block waiting for its epilogue: rows [i0 + r_begin, i0 + r_end)
+// A computed block for the epilogue: rows [i0 + r_begin, i0 + r_end)
 // and columns [j0, j0 + ncols) of y from c[32][32]; then the activation over
 // columns [act_j0, act_j0 + act_cols) of those rows (act_cols 0: none).
 struct Block {

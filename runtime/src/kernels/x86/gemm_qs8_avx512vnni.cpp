@@ -14,6 +14,7 @@
 // then 8-row blocks, then k chunks of 1536 (packed A stays in L1), then
 // 48-column tiles accumulating into an int32 stack buffer that the epilogue
 // dequantizes exactly as the reference does.
+
 // GCC 12.2 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics
 // (the "undefined" pass-through operands; GCC bug 105593).
 #if defined(__GNUC__) && !defined(__clang__)

@@ -70,16 +70,16 @@ void layernorm_f32_avx2(const float* x, float* y, int rows, int dim, const float
     for (i = 0; i < n8; i += 8) {
       const __m256 v = _mm256_fmsub_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + i), vm0), vinv, vcinv);
       const __m256 g = _mm256_loadu_ps(gamma + i);
-      _mm256_storeu_ps(yr + i, beta ? _mm256_fmadd_ps(v, g, _mm256_loadu_ps(beta + i))
-                                    : _mm256_mul_ps(v, g));
+      _mm256_storeu_ps(
+          yr + i, beta ? _mm256_fmadd_ps(v, g, _mm256_loadu_ps(beta + i)) : _mm256_mul_ps(v, g));
     }
     if (tail) {
       const __m256 v =
           _mm256_fmsub_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + i, mt), vm0), vinv, vcinv);
       const __m256 g = _mm256_maskload_ps(gamma + i, mt);
-      _mm256_maskstore_ps(yr + i, mt,
-                          beta ? _mm256_fmadd_ps(v, g, _mm256_maskload_ps(beta + i, mt))
-                               : _mm256_mul_ps(v, g));
+      _mm256_maskstore_ps(
+          yr + i, mt,
+          beta ? _mm256_fmadd_ps(v, g, _mm256_maskload_ps(beta + i, mt)) : _mm256_mul_ps(v, g));
     }
   }
 }

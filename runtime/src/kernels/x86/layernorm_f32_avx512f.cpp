@@ -73,16 +73,16 @@ void layernorm_f32_avx512f(const float* x, float* y, int rows, int dim, const fl
     for (i = 0; i < n16; i += 16) {
       const __m512 v = _mm512_fmsub_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + i), vm0), vinv, vcinv);
       const __m512 g = _mm512_loadu_ps(gamma + i);
-      _mm512_storeu_ps(yr + i, beta ? _mm512_fmadd_ps(v, g, _mm512_loadu_ps(beta + i))
-                                    : _mm512_mul_ps(v, g));
+      _mm512_storeu_ps(
+          yr + i, beta ? _mm512_fmadd_ps(v, g, _mm512_loadu_ps(beta + i)) : _mm512_mul_ps(v, g));
     }
     if (mt) {
       const __m512 v =
           _mm512_fmsub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mt, xr + i), vm0), vinv, vcinv);
       const __m512 g = _mm512_maskz_loadu_ps(mt, gamma + i);
-      _mm512_mask_storeu_ps(yr + i, mt,
-                            beta ? _mm512_fmadd_ps(v, g, _mm512_maskz_loadu_ps(mt, beta + i))
-                                 : _mm512_mul_ps(v, g));
+      _mm512_mask_storeu_ps(
+          yr + i, mt,
+          beta ? _mm512_fmadd_ps(v, g, _mm512_maskz_loadu_ps(mt, beta + i)) : _mm512_mul_ps(v, g));
     }
   }
 }

@@ -2,6 +2,7 @@
 // byte-identical to quantize_f32_qs8_ref for every input (NaN, Inf, zero rows,
 // static scales): the same max|x| / 127 scale, a true division x / scale, and
 // round-half-away done exactly (trunc, then +-1 when |v - trunc| >= 0.5).
+
 // GCC 12.2 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics
 // (the "undefined" pass-through operands; GCC bug 105593).
 #if defined(__GNUC__) && !defined(__clang__)

@@ -91,8 +91,8 @@ static inline __m256 f32_gelu_erf_avx2(__m256 x) {
 static inline __m256 f32_gelu_tanh_avx2(__m256 v) {
   const float k1 = -2.f * 1.44269504f * 0.797884561f;
   const __m256 v2 = _mm256_mul_ps(v, v);
-  const __m256 t = _mm256_mul_ps(v, _mm256_fmadd_ps(_mm256_set1_ps(k1 * 0.044715f), v2,
-                                                    _mm256_set1_ps(k1)));
+  const __m256 t =
+      _mm256_mul_ps(v, _mm256_fmadd_ps(_mm256_set1_ps(k1 * 0.044715f), v2, _mm256_set1_ps(k1)));
   const __m256 e = f32_exp2_avx2(t);
   return _mm256_div_ps(v, _mm256_add_ps(e, _mm256_set1_ps(1.f)));
 }
@@ -112,7 +112,8 @@ static inline __m256 f32_tanh_avx2(__m256 x) {
   const __m256 e = f32_exp2_avx2(_mm256_mul_ps(ax, _mm256_set1_ps(2.f * 1.44269504f)));
   const __m256 d = _mm256_div_ps(_mm256_set1_ps(2.f), _mm256_add_ps(e, _mm256_set1_ps(1.f)));
   const __m256 big = _mm256_sub_ps(_mm256_set1_ps(1.f), d);
-  const __m256 r = _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.6f), _CMP_LT_OQ));
+  const __m256 r =
+      _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.6f), _CMP_LT_OQ));
   return _mm256_or_ps(r, _mm256_and_ps(x, sign));
 }
 

@@ -71,8 +71,8 @@ static inline __m512 f32_gelu_erf_avx512f(__m512 x) {
 static inline __m512 f32_gelu_tanh_avx512f(__m512 v) {
   const float k1 = -2.f * 1.44269504f * 0.797884561f;
   const __m512 v2 = _mm512_mul_ps(v, v);
-  const __m512 t = _mm512_mul_ps(v, _mm512_fmadd_ps(_mm512_set1_ps(k1 * 0.044715f), v2,
-                                                    _mm512_set1_ps(k1)));
+  const __m512 t =
+      _mm512_mul_ps(v, _mm512_fmadd_ps(_mm512_set1_ps(k1 * 0.044715f), v2, _mm512_set1_ps(k1)));
   const __m512 e = f32_exp2_avx512f(t);
   return _mm512_div_ps(v, _mm512_add_ps(e, _mm512_set1_ps(1.f)));
 }
