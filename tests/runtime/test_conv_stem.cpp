@@ -6,20 +6,13 @@
 #include <thread>
 
 #include "kernels/kernels.h"
+#include "test_values.h"
 #include "reference_vit.h"
 #include "tiny_model.h"
 
 using namespace vitrt::test;
 
 namespace {
-
-std::vector<float> random_vec(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
 
 // 12x8 image -> (3x3 s2 p1, relu) 6x4 -> (2x2 s2 p0, no bias, no relu) 3x2
 // grid, so the config's "patch" is 4x4.
@@ -53,9 +46,9 @@ TEST_CASE("conv2d matches a double loop on odd shapes", "[unit][kernels]") {
     INFO("cin " << s.cin << " " << s.h << "x" << s.w << " cout " << s.cout << " k " << s.k << " stride "
                 << s.stride << " pad " << s.pad);
     const int oh = (s.h + 2 * s.pad - s.k) / s.stride + 1, ow = (s.w + 2 * s.pad - s.k) / s.stride + 1;
-    const auto x = random_vec(size_t(s.cin) * s.h * s.w, 1);
-    const auto w = random_vec(size_t(s.cout) * s.cin * s.k * s.k, 2);
-    const auto b = random_vec(size_t(s.cout), 3);
+    const auto x = random_floats(size_t(s.cin) * s.h * s.w, 1);
+    const auto w = random_floats(size_t(s.cout) * s.cin * s.k * s.k, 2);
+    const auto b = random_floats(size_t(s.cout), 3);
     for (bool relu : {false, true}) {
       for (bool with_bias : {false, true}) {
         // Two calls over split channel ranges, as two threads would make.

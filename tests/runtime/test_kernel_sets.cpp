@@ -14,8 +14,12 @@
 
 #include "kernels/kernels.h"
 #include "quantize.h"
+#include "test_values.h"
 
 using namespace vitrt::kernels;
+
+using vitrt::test::random_floats;
+using vitrt::test::random_int8;
 
 namespace {
 
@@ -24,22 +28,6 @@ const Ops& under_test() {
   const Ops* ops = name && *name ? find_ops(name, nullptr) : &default_ops();
   REQUIRE(ops);  // main() skipped unsupported sets
   return *ops;
-}
-
-std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
-std::vector<int8_t> random_int8(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> u(-127, 127);
-  std::vector<int8_t> v(n);
-  for (int8_t& x : v) x = static_cast<int8_t>(u(rng));
-  return v;
 }
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }

@@ -8,34 +8,18 @@
 
 #include "kernels/kernels.h"
 #include "quantize.h"
+#include "test_values.h"
 
 using namespace vitrt::kernels;
-
-namespace {
-
-std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
-}  // namespace
-
-// IEEE half from its definition: (-1)^s * 2^(e-15) * 1.m, or 2^-14 * 0.m.
-double half_value(uint16_t h) {
-  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  const double v = e ? std::ldexp(1.0 + m / 1024.0, e - 15) : std::ldexp(m / 1024.0, -14);
-  return h & 0x8000 ? -v : v;
-}
+using vitrt::test::half_value;
+using vitrt::test::random_floats;
 
 TEST_CASE("float gemm matches a double loop for every weight format", "[unit][kernels]") {
   const std::tuple<int, int, int> shapes[] = {{7, 13, 5}, {1, 1, 1}, {4, 4, 4}, {9, 6, 33},
                                               {5, 17, 64}, {3, 33, 70}};
   for (auto [m, n, k] : shapes) {
     const int ldy = n + 3;  // a row stride wider than n, as when threads split y
-    const auto x = random_vec(m * k, 1), wf = random_vec(n * k, 2), b = random_vec(n, 3);
+    const auto x = random_floats(m * k, 1), wf = random_floats(n * k, 2), b = random_floats(n, 3);
     std::vector<uint16_t> wh(wf.size());
     for (size_t i = 0; i < wh.size(); ++i) wh[i] = vitrt::conv::float_to_half(wf[i]);
     const auto pf = vitrt::conv::pack_panel16(wf, n, k);
@@ -51,7 +35,7 @@ TEST_CASE("float gemm matches a double loop for every weight format", "[unit][ke
         for (bool with_bias : {false, true}) {
           const Epilogue e{with_bias ? b.data() : nullptr, mode == 2 ? Act::GeluErf : Act::None,
                            mode == 1};
-          std::vector<float> y = random_vec(m * ldy, 4);
+          std::vector<float> y = random_floats(m * ldy, 4);
           const std::vector<float> y0 = y;
           gemm_f32_ref(x.data(), m, k, w, n, e, y.data(), ldy, scratch.data());
           for (int i = 0; i < m; ++i) {
@@ -78,7 +62,7 @@ TEST_CASE("float gemm matches a double loop for every weight format", "[unit][ke
 
 TEST_CASE("layernorm normalises rows and matches a double loop", "[unit][kernels]") {
   const int rows = 3, dim = 13;
-  const auto x = random_vec(rows * dim, 5, 4.f);
+  const auto x = random_floats(rows * dim, 5, 4.f);
   std::vector<float> ones(dim, 1.f), y(rows * dim);
   layernorm_f32_ref(x.data(), y.data(), rows, dim, ones.data(), nullptr, 1e-6f);
   for (int r = 0; r < rows; ++r) {
@@ -90,7 +74,7 @@ TEST_CASE("layernorm normalises rows and matches a double loop", "[unit][kernels
     REQUIRE(var / dim == Approx(1).epsilon(1e-4));
   }
   // With affine parameters, in place.
-  const auto g = random_vec(dim, 6), b = random_vec(dim, 7);
+  const auto g = random_floats(dim, 6), b = random_floats(dim, 7);
   std::vector<float> z = x;
   layernorm_f32_ref(z.data(), z.data(), rows, dim, g.data(), b.data(), 1e-5f);
   for (int r = 0; r < rows; ++r) {
@@ -107,7 +91,7 @@ TEST_CASE("layernorm normalises rows and matches a double loop", "[unit][kernels
 }
 
 TEST_CASE("activations match their formulas", "[unit][kernels]") {
-  const auto x = random_vec(101, 8, 6.f);
+  const auto x = random_floats(101, 8, 6.f);
   auto run = [&](Act act) {
     std::vector<float> y = x;
     activation_f32_ref(y.data(), y.size(), act);
@@ -132,7 +116,7 @@ TEST_CASE("activations match their formulas", "[unit][kernels]") {
 }
 
 TEST_CASE("softmax rows sum to one and keep order", "[unit][kernels]") {
-  auto x = random_vec(17, 9, 30.f);
+  auto x = random_floats(17, 9, 30.f);
   const auto x0 = x;
   softmax_f32_ref(x.data(), 17);
   double sum = 0;
@@ -149,7 +133,7 @@ TEST_CASE("softmax rows sum to one and keep order", "[unit][kernels]") {
 TEST_CASE("attention matches a double loop per head", "[unit][kernels]") {
   const int tokens = 7, heads = 3, hd = 5, inner = heads * hd;
   const float scale = 0.37f;
-  const auto qkv = random_vec(tokens * 3 * inner, 10, 2.f);
+  const auto qkv = random_floats(tokens * 3 * inner, 10, 2.f);
   std::vector<float> out(tokens * inner, -99.f), scratch(attention_scratch_floats(tokens, hd));
   // Two calls over disjoint query rows, as two threads would do.
   attention_f32_ref(qkv.data(), out.data(), scratch.data(), tokens, heads, hd, scale, 0, 3);

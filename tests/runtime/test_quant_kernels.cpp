@@ -9,26 +9,14 @@
 
 #include "kernels/kernels.h"
 #include "quantize.h"
+#include "test_values.h"
 
 using namespace vitrt::kernels;
 
+using vitrt::test::random_floats;
+using vitrt::test::random_int8;
+
 namespace {
-
-std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
-std::vector<int8_t> random_int8(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> u(-127, 127);
-  std::vector<int8_t> v(n);
-  for (int8_t& x : v) x = static_cast<int8_t>(u(rng));
-  return v;
-}
 
 // (m, n, k): N and K deliberately not multiples of the 16x4 tiles.
 const std::tuple<int, int, int> kShapes[] = {{3, 7, 13}, {5, 33, 70}, {1, 1, 1}, {2, 16, 4}, {4, 17, 5}};

@@ -93,10 +93,22 @@ TEST_CASE("dtype, layout and input_scale mismatches are refused by name", "[unit
             set_field(fc1_weight(m), s::Tensor::VT_DTYPE, s::DType::I32);
           }, &error) == VITRT_ERR_INVALID_MODEL);
   REQUIRE(error == "blocks[0].fc1.weight: dtype 3 is not F32, F16 or I8");
-  // An I8 weight relabelled F16: this runtime reads F16 row-major only.
+  // An I8 weight relabelled F16: Blocked16x4 is no layout for F16.
   REQUIRE(open_edited([](uint8_t*, s::Model* m) {
             set_field(fc1_weight(m), s::Tensor::VT_DTYPE, s::DType::F16);
           }, &error) == VITRT_ERR_UNSUPPORTED);
+
+  // A Panel16 F32 weight relabelled RowMajor: its padded panels no longer
+  // fit the shape (37 x 27 floats, padded to 48 rows).
+  REQUIRE(open_edited([](uint8_t*, s::Model* m) {
+            set_field(fc1_weight(m), s::Tensor::VT_LAYOUT, s::WeightLayout::RowMajor);
+          }, &error, DType::F32) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error == "blocks[0].fc1.weight: data has 5184 bytes, expected 3996");
+  // Panel16 is for Linear weights only.
+  REQUIRE(open_edited([](uint8_t*, s::Model* m) {
+            set_field(m->blocks()->Get(0)->fc1()->weight(), s::Tensor::VT_LAYOUT, s::WeightLayout::Blocked16x4);
+          }, &error, DType::F32) == VITRT_ERR_UNSUPPORTED);
+  REQUIRE(error.find("blocks[0].fc1.weight: layout 1, this runtime reads F32/F16 RowMajor (0), and Panel16 (2)") == 0);
 
   for (float bad : {-1.f, NAN, INFINITY}) {
     REQUIRE(open_edited([bad](uint8_t*, s::Model* m) {

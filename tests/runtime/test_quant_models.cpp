@@ -11,6 +11,7 @@
 #include "kernels/kernels.h"
 #include "quantize.h"
 #include "reference_vit.h"
+#include "test_values.h"
 #include "tiny_model.h"
 #include "vitrt/vitrt_generated.h"
 
@@ -21,12 +22,6 @@ namespace s = vitrt::schema;
 namespace {
 
 using Vec = std::vector<double>;
-
-double half_value(uint16_t h) {
-  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  const double v = e ? std::ldexp(1.0 + m / 1024.0, e - 15) : std::ldexp(m / 1024.0, -14);
-  return h & 0x8000 ? -v : v;
-}
 
 // The quantized Linears of a written file, keyed by the in-memory Linear they
 // came from, and the LinearFn that computes them the way the schema says.

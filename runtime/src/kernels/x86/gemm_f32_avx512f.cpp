@@ -13,9 +13,9 @@
 //
 // Determinism: every y[i][j] is one FMA chain over p = 0..k-1 from zero,
 // then + bias (then y +), whatever the tile, group, m, n or column offset.
-#include <immintrin.h>
 #include <stdint.h>
 
+#include "kernels/x86/intrinsics.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace vitrt::kernels {

@@ -32,18 +32,9 @@
 // Epilogue: C tiles go to an int32 stack buffer and are dequantized with
 // AVX-512 exactly as the reference does (no compensation: s8 x s8).
 
-// GCC 12.2 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics
-// (the "undefined" pass-through operands; GCC bug 105593).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 #include <string.h>
 
+#include "kernels/x86/intrinsics.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace vitrt::kernels {

@@ -12,9 +12,9 @@
 // L2 across row blocks), 2-row blocks, k chunks of 2048 (packed A in L1),
 // 16-column tiles accumulating into an int32 stack buffer that the epilogue
 // dequantizes exactly as the reference does.
-#include <immintrin.h>
 #include <string.h>
 
+#include "kernels/x86/intrinsics.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace vitrt::kernels {

@@ -14,9 +14,9 @@
 // k chunks of 2048 (packed A stays in L1), 16-column tiles accumulating into
 // an int32 stack buffer that the epilogue dequantizes exactly as the
 // reference does.
-#include <immintrin.h>
 #include <string.h>
 
+#include "kernels/x86/intrinsics.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace vitrt::kernels {

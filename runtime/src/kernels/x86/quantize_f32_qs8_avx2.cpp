@@ -2,9 +2,9 @@
 // byte-identical to quantize_f32_qs8_ref for every input (NaN, Inf, zero rows,
 // static scales): the same max|x| / 127 scale, a true division x / scale, and
 // round-half-away done exactly (trunc, then +-1 when |v - trunc| >= 0.5).
-#include <immintrin.h>
 #include <math.h>
 
+#include "kernels/x86/intrinsics.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace vitrt::kernels {

@@ -3,18 +3,9 @@
 // static scales): the same max|x| / 127 scale, a true division x / scale, and
 // round-half-away done exactly (trunc, then +-1 when |v - trunc| >= 0.5).
 
-// GCC 12.2 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics
-// (the "undefined" pass-through operands; GCC bug 105593).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 #include <math.h>
 
+#include "kernels/x86/intrinsics.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace vitrt::kernels {
@@ -24,7 +15,6 @@ inline __m512 abs_ps(__m512 v) {
   return _mm512_castsi512_ps(
       _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
 }
-
 
 // max |x[p]| over a row, as the reference's fmaxf loop computes it.
 // vmaxps returns its second operand when either is NaN, so with the running

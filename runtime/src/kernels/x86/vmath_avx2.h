@@ -6,7 +6,7 @@
 // min/max, which then returns it when it is NaN.
 #pragma once
 
-#include <immintrin.h>
+#include "kernels/x86/intrinsics.h"
 
 namespace vitrt::kernels {
 

@@ -4,15 +4,7 @@
 // Coefficients are near-minimax fits made for vitrt (Lawson iteration).
 #pragma once
 
-// GCC 12.1/12.2 warn (-W[maybe-]uninitialized) inside their own AVX-512
-// intrinsics (the _mm512_undefined_ps self-init, GCC PR105593, fixed in
-// 12.3); the pragma must precede the first <immintrin.h> of the file.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12 && __GNUC_MINOR__ < 3
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
-#include <immintrin.h>
+#include "kernels/x86/intrinsics.h"
 
 namespace vitrt::kernels {
 
