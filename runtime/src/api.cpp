@@ -50,7 +50,19 @@ vitrt_status select_kernels(State& st, const char* name, const char* source) {
     msg << ")";
     return VITRT_ERR_UNSUPPORTED;
   }
+  // A set with more scratch (xnnpack's GEMM with fp32 weights) needs a new
+  // plan: the arena must be bound again.
+  uint64_t before[vitrt::kNumBuffers], after[vitrt::kNumBuffers], old_total, new_total;
+  const bool had_plan = vitrt::plan_arena(st, before, &old_total);
+  const vitrt::kernels::Ops* old = st.ops;
   st.ops = ops;
+  if (!plan(st, after, &new_total)) {
+    st.ops = old;
+    return VITRT_ERR_UNSUPPORTED;
+  }
+  if (st.bound && (!had_plan || new_total != old_total ||
+                   memcmp(before, after, sizeof(before)) != 0))
+    st.bound = false;
   return VITRT_OK;
 }
 
@@ -174,11 +186,7 @@ vitrt_status vitrt_set_observer(vitrt_model* m, vitrt_observer_fn fn, void* ctx)
 vitrt_status vitrt_set_kernels(vitrt_model* m, const char* name) {
   State* st = opened(m);
   if (!st) return m ? VITRT_ERR_STATE : VITRT_ERR_INVALID_ARGUMENT;
-  if (!name) {
-    st->ops = &vitrt::kernels::default_ops();
-    return VITRT_OK;
-  }
-  return select_kernels(*st, name, "kernel set ");
+  return select_kernels(*st, name ? name : vitrt::kernels::default_ops().name, "kernel set ");
 }
 
 const char* vitrt_kernels(const vitrt_model* m) {
@@ -204,7 +212,8 @@ vitrt_status vitrt_run(vitrt_model* m, const float* input, size_t count) {
   State* st = opened(m);
   if (!st) return m ? VITRT_ERR_STATE : VITRT_ERR_INVALID_ARGUMENT;
   if (!st->bound) {
-    vitrt::fail(*st) << "no arena bound (call vitrt_bind_arena, again after vitrt_set_parallel or vitrt_set_observer)";
+    vitrt::fail(*st) << "no arena bound (call vitrt_bind_arena, again after vitrt_set_parallel, "
+                        "vitrt_set_observer or a vitrt_set_kernels that changed the arena size)";
     return VITRT_ERR_STATE;
   }
   const vitrt::Dims& d = st->d;

@@ -20,8 +20,10 @@ const float* floats(const s::Tensor* t) {
 
 // Floats of float-GEMM weight scratch per task, rounded to the arena alignment.
 size_t scratch_floats(const State& st) {
-  return static_cast<size_t>(
-      planner::align_up(uint64_t{4} * kernels::gemm_scratch_floats(st.scratch_max_in)) / 4);
+  const int32_t in = st.ops->f32_panel_scratch && st.panel_max_in > st.scratch_max_in
+                         ? st.panel_max_in
+                         : st.scratch_max_in;
+  return static_cast<size_t>(planner::align_up(uint64_t{4} * kernels::gemm_scratch_floats(in)) / 4);
 }
 
 kernels::WeightFormat float_format(const s::Tensor& w) {
@@ -73,22 +75,40 @@ void linear_task(void* ctx, int t) {
   j.ops->gemm(j.x, j.m, j.in, w, n1 - n0, e, y, j.out, j.scratch + j.scratch_stride * t);
 }
 
-struct QuantizeJob {
+// The input pass: optionally a LayerNorm of x into `normed`, optionally the
+// int8 quantization of the (normalized) rows.
+struct InputJob {
   const kernels::Ops* ops;
   const float* x;
   int m, k, tasks;
+  const s::Norm* norm;  // null: none
+  float eps;
+  float* normed;
+  bool quantize;
   float static_scale;
   int8_t* q;
   float* scales;
 };
 
-// Task t quantizes a slice of rows; every row is independent.
-void quantize_task(void* ctx, int t) {
-  const QuantizeJob& j = *static_cast<const QuantizeJob*>(ctx);
+// Rows normalized and then quantized per chunk, so a chunk is still in L1
+// when quantized (4 rows of 3072 floats: 48 KiB).
+constexpr int kChunkRows = 4;
+
+// Task t takes a slice of rows; every row is independent.
+void input_task(void* ctx, int t) {
+  const InputJob& j = *static_cast<const InputJob*>(ctx);
   const int r0 = j.m * t / j.tasks, r1 = j.m * (t + 1) / j.tasks;
-  if (r0 < r1)
-    j.ops->quantize_qs8(j.x + size_t(r0) * j.k, r1 - r0, j.k, j.static_scale,
-                        j.q + size_t(r0) * j.k, j.scales + r0);
+  for (int c0 = r0; c0 < r1; c0 += kChunkRows) {
+    const int rows = r1 - c0 < kChunkRows ? r1 - c0 : kChunkRows;
+    const size_t at = size_t(c0) * j.k;
+    const float* x = j.x + at;
+    if (j.norm) {
+      j.ops->layernorm(x, j.normed + at, rows, j.k, floats(j.norm->weight()), floats(j.norm->bias()),
+                       j.eps);
+      x = j.normed + at;
+    }
+    if (j.quantize) j.ops->quantize_qs8(x, rows, j.k, j.static_scale, j.q + at, j.scales + c0);
+  }
 }
 
 void observe(const State& st, LinearId id, const LinearJob& j, const float* x, const float* y) {
@@ -116,7 +136,7 @@ uint64_t linear_buffer_bytes(const State& st, Buffer b) {
 }
 
 void run_linear(const State& st, const s::Linear& l, LinearId id, const float* x, int m, float* y,
-                bool accumulate, kernels::Act act) {
+                bool accumulate, kernels::Act act, const PreNorm* pre) {
   const kernels::Ops& ops = *st.ops;
   const s::Tensor* w = l.weight();
   // Observed, an accumulating Linear writes its own output to kObserved and
@@ -127,17 +147,23 @@ void run_linear(const State& st, const s::Linear& l, LinearId id, const float* x
   const kernels::Act fused = st.observer ? kernels::Act::None : act;
   // One row (the head) is too little work to share.
   const int tasks = m == 1 ? 1 : st.threads;
-  LinearJob job{&ops, w, w->shape()->Get(0), w->shape()->Get(1), x, nullptr, nullptr, m, out,
+  const bool int8 = w->dtype() == s::DType::I8;
+  const int in = w->shape()->Get(1);
+  if (pre || int8) {
+    // Normalized and quantized once, shared by every task.
+    InputJob j{&ops, x, m, in, tasks, pre ? pre->norm : nullptr, pre ? pre->eps : 0.f,
+               pre ? pre->normed : nullptr, int8, l.input_scale(), buffer<int8_t>(st, kQuantX),
+               buffer<float>(st, kQuantScales)};
+    if (tasks == 1) input_task(&j, 0);
+    else run_tasks(st, input_task, &j);
+    if (pre) x = pre->normed;
+  }
+  LinearJob job{&ops, w, w->shape()->Get(0), in, x, nullptr, nullptr, m, out,
                 {floats(l.bias()), fused, accumulate && !separate}, tasks,
                 buffer<float>(st, kWeightScratch), scratch_floats(st)};
-  if (w->dtype() == s::DType::I8) {
-    // Quantized once, shared by every task.
-    QuantizeJob q{&ops, x, m, job.in, tasks, l.input_scale(), buffer<int8_t>(st, kQuantX),
-                  buffer<float>(st, kQuantScales)};
-    if (tasks == 1) quantize_task(&q, 0);
-    else run_tasks(st, quantize_task, &q);
-    job.xq = q.q;
-    job.x_scales = q.scales;
+  if (int8) {
+    job.xq = buffer<int8_t>(st, kQuantX);
+    job.x_scales = buffer<float>(st, kQuantScales);
   }
   if (tasks == 1) linear_task(&job, 0);
   else run_tasks(st, linear_task, &job);

@@ -122,9 +122,11 @@ class Checker {
                                      << ".input_scale: must be 0, or positive and finite with I8 weights";
       return;
     }
-    const bool packed = dt == s::DType::F32 && l->weight()->layout() == s::WeightLayout::Panel16;
-    int32_t& widest = dt == s::DType::I8 ? st_.i8_max_in : st_.scratch_max_in;
-    if (!packed && in > widest) widest = static_cast<int32_t>(in);
+    const bool panels = dt == s::DType::F32 && l->weight()->layout() == s::WeightLayout::Panel16;
+    int32_t& widest = dt == s::DType::I8 ? st_.i8_max_in
+                      : panels           ? st_.panel_max_in
+                                         : st_.scratch_max_in;
+    if (in > widest) widest = static_cast<int32_t>(in);
   }
 
   void norm(const s::Norm* n, const char* prefix, const char* field, bool required, int64_t dim) {

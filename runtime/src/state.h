@@ -59,8 +59,9 @@ struct State {
   Dims d;
   uint64_t weight_bytes;
   // Widest input of a Linear whose float GEMM needs weight scratch (F16, or
-  // F32 RowMajor), and of one with I8 weights (0 = none).
-  int32_t scratch_max_in, i8_max_in;
+  // F32 RowMajor), of one with F32 Panel16 weights (scratch only for sets
+  // with Ops::f32_panel_scratch), and of one with I8 weights (0 = none).
+  int32_t scratch_max_in, panel_max_in, i8_max_in;
   const kernels::Ops* ops;  // the kernel set in use
 
   vitrt_parallel_fn parallel;

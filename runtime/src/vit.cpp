@@ -22,7 +22,7 @@ const float* weights(const s::Tensor* t) {
 }
 
 struct AttnJob {
-  const Ops* ops;
+  kernels::AttentionFn attention;
   const Dims* d;
   const float* qkv;
   float* out;
@@ -38,8 +38,25 @@ void attention_task(void* ctx, int t) {
   const Dims& d = *a.d;
   const int r0 = d.tokens * t / a.tasks, r1 = d.tokens * (t + 1) / a.tasks;
   if (r0 < r1)
-    a.ops->attention(a.qkv, a.out, a.scratch + a.scratch_stride * t, d.tokens, d.heads, d.head_dim,
+    a.attention(a.qkv, a.out, a.scratch + a.scratch_stride * t, d.tokens, d.heads, d.head_dim,
                      d.attn_scale, r0, r1);
+}
+
+struct NormJob {
+  const Ops* ops;
+  const float* x;
+  float* y;
+  int rows, dim, tasks;
+  const float *gamma, *beta;
+  float eps;
+};
+
+// Task t normalizes a slice of rows; every row is independent.
+void layernorm_task(void* ctx, int t) {
+  const NormJob& n = *static_cast<const NormJob*>(ctx);
+  const int r0 = n.rows * t / n.tasks, r1 = n.rows * (t + 1) / n.tasks;
+  const size_t at = size_t(r0) * n.dim;
+  if (r0 < r1) n.ops->layernorm(n.x + at, n.y + at, r1 - r0, n.dim, n.gamma, n.beta, n.eps);
 }
 
 // Floats of attention scratch per thread, rounded to the arena alignment.
@@ -62,13 +79,16 @@ class Forward {
   float* buf(Buffer b) const { return reinterpret_cast<float*>(st_.arena + st_.offsets[b]); }
 
   void gemm(const float* x, int m, const s::Linear* l, LinearId id, float* y, bool accumulate,
-            Act act = Act::None) const {
-    run_linear(st_, *l, id, x, m, y, accumulate, act);
+            Act act = Act::None, const PreNorm* pre = nullptr) const {
+    run_linear(st_, *l, id, x, m, y, accumulate, act, pre);
   }
 
   void layernorm(const float* x, float* y, int rows, const s::Norm* n) const {
-    ops_.layernorm(x, y, rows, n->weight()->shape()->Get(0), weights(n->weight()),
-                   weights(n->bias()), d_.eps);
+    const int tasks = rows == 1 ? 1 : st_.threads;
+    NormJob job{&ops_, x, y, rows, n->weight()->shape()->Get(0), tasks, weights(n->weight()),
+                weights(n->bias()), d_.eps};
+    if (tasks == 1) layernorm_task(&job, 0);
+    else run_tasks(st_, layernorm_task, &job);
   }
 
   static void add(float* y, const float* x, size_t n) {
@@ -100,12 +120,17 @@ class Forward {
     if (pos && !d_.pos_patches_only) add(x, pos, dim * d_.tokens);
   }
 
-  // x += proj(attention(qkv(in))).
-  void attention(const s::Block& b, int32_t i, const float* in) const {
+  // x += proj(attention(qkv(pre(in)))).
+  void attention(const s::Block& b, int32_t i, const float* in, const PreNorm* pre) const {
     float* qkv = buf(kQkv);
     float* attn = buf(kAttn);
-    gemm(in, d_.tokens, b.qkv(), {"blocks", i, "qkv"}, qkv, false);
-    AttnJob job{&ops_, &d_, qkv, attn, buf(kScratch), scratch_floats(d_), st_.threads};
+    gemm(in, d_.tokens, b.qkv(), {"blocks", i, "qkv"}, qkv, false, Act::None, pre);
+    // An int8 block takes the set's bf16 attention when it has one: its
+    // rounding is finer than the int8 Linears' around it.
+    const bool int8 = b.qkv()->weight()->dtype() == s::DType::I8;
+    const kernels::AttentionFn fn =
+        int8 && ops_.attention_bf16 ? ops_.attention_bf16 : ops_.attention;
+    AttnJob job{fn, &d_, qkv, attn, buf(kScratch), scratch_floats(d_), st_.threads};
     run_tasks(st_, attention_task, &job);
     if (b.proj()) {
       gemm(attn, d_.tokens, b.proj(), {"blocks", i, "proj"}, buf(kTokens), true);
@@ -114,10 +139,11 @@ class Forward {
     }
   }
 
-  // x += fc2(act(fc1(in))).
-  void mlp(const s::Block& b, int32_t i, const float* in) const {
+  // x += fc2(act(fc1(pre(in)))).
+  void mlp(const s::Block& b, int32_t i, const float* in, const PreNorm* pre) const {
     float* hidden = buf(kHidden);
-    gemm(in, d_.tokens, b.fc1(), {"blocks", i, "fc1"}, hidden, false, static_cast<Act>(d_.mlp_act));
+    gemm(in, d_.tokens, b.fc1(), {"blocks", i, "fc1"}, hidden, false, static_cast<Act>(d_.mlp_act),
+         pre);
     gemm(hidden, d_.tokens, b.fc2(), {"blocks", i, "fc2"}, buf(kTokens), true);
   }
 
@@ -125,15 +151,14 @@ class Forward {
     float* x = buf(kTokens);
     const int t = d_.tokens;
     if (d_.post_norm) {
-      attention(b, i, x);
+      attention(b, i, x, nullptr);
       layernorm(x, x, t, b.norm1());
-      mlp(b, i, x);
+      mlp(b, i, x, nullptr);
       layernorm(x, x, t, b.norm2());
     } else {
-      layernorm(x, buf(kNormA), t, b.norm1());
-      attention(b, i, buf(kNormA));
-      layernorm(x, buf(kNormB), t, b.norm2());
-      mlp(b, i, buf(kNormB));
+      const PreNorm norm1{b.norm1(), d_.eps, buf(kNormA)}, norm2{b.norm2(), d_.eps, buf(kNormB)};
+      attention(b, i, x, &norm1);
+      mlp(b, i, x, &norm2);
     }
   }
 

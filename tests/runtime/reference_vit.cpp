@@ -4,6 +4,8 @@
 #include <cmath>
 #include <functional>
 
+#include "test_values.h"
+
 namespace vitrt::test {
 namespace {
 
@@ -55,10 +57,15 @@ Mat map_rows(const Mat& x, const std::function<Vec(const Vec&)>& f) {
   return y;
 }
 
-Mat attention(const conv::Block& b, const conv::Config& c, const Mat& x) {
+// bf16: q, k, v and the softmax numerators rounded to bf16 (the sum stays
+// the unrounded numerators'), as Ops::attention_bf16 computes.
+Mat attention(const conv::Block& b, const conv::Config& c, const Mat& x, bool bf16_rounding) {
   const size_t n = x.size(), hd = c.head_dim, inner = c.heads * hd;
   const double scale = c.attn_scale != 0 ? c.attn_scale : 1 / std::sqrt(double(hd));
-  const Mat qkv = map_rows(x, [&](const Vec& r) { return linear(b.qkv, r); });
+  Mat qkv = map_rows(x, [&](const Vec& r) { return linear(b.qkv, r); });
+  auto round = [&](double v) { return bf16_rounding ? float(bf16(float(v))) : v; };
+  for (Vec& r : qkv)
+    for (double& v : r) v = round(v);
   Mat out(n, Vec(inner, 0.0));
   for (int h = 0; h < c.heads; ++h) {
     for (size_t i = 0; i < n; ++i) {
@@ -70,7 +77,10 @@ Mat attention(const conv::Block& b, const conv::Config& c, const Mat& x) {
         s[j] = d * scale;
         mx = std::max(mx, s[j]);
       }
-      for (double& v : s) sum += (v = std::exp(v - mx));
+      for (double& v : s) {
+        sum += (v = std::exp(v - mx));
+        v = round(v);
+      }
       for (size_t j = 0; j < n; ++j)
         for (size_t e = 0; e < hd; ++e) out[i][h * hd + e] += s[j] / sum * qkv[j][2 * inner + h * hd + e];
     }
@@ -129,7 +139,7 @@ FeatureMap conv2d(const conv::Conv2d& cv, const FeatureMap& in) {
 }  // namespace
 
 std::vector<double> reference_logits(const conv::Model& m, const std::vector<float>& img,
-                                     const LinearFn& linear_fn) {
+                                     const LinearFn& linear_fn, bool bf16_int8_attention) {
   struct Override {  // set for this call only
     explicit Override(const LinearFn& f) { linear_override = f ? &f : nullptr; }
     ~Override() { linear_override = nullptr; }
@@ -173,11 +183,12 @@ std::vector<double> reference_logits(const conv::Model& m, const std::vector<flo
   if (c.pos_embed && !c.pos_embed_patches_only) add_pos(x);
 
   for (const conv::Block& b : m.blocks) {
+    const bool bf16 = bf16_int8_attention && b.qkv.weight.dtype == conv::DType::I8;
     if (c.norm_placement == 1) {
-      x = map_rows(add(x, attention(b, c, x)), ln(b.norm1));
+      x = map_rows(add(x, attention(b, c, x, bf16)), ln(b.norm1));
       x = map_rows(add(x, mlp(b, c.mlp_activation, x)), ln(b.norm2));
     } else {
-      x = add(x, attention(b, c, map_rows(x, ln(b.norm1))));
+      x = add(x, attention(b, c, map_rows(x, ln(b.norm1)), bf16));
       x = add(x, mlp(b, c.mlp_activation, map_rows(x, ln(b.norm2))));
     }
   }

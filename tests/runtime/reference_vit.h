@@ -15,7 +15,10 @@ namespace vitrt::test {
 // fp16 / int8 arithmetic instead.
 using LinearFn = std::function<std::vector<double>(const conv::Linear&, const std::vector<double>&)>;
 
+// bf16_int8_attention: blocks with int8 qkv weights round q, k, v and the
+// softmax numerators to bf16 (Ops::attention_bf16), as kernel sets with a
+// bf16 attention compute them.
 std::vector<double> reference_logits(const conv::Model& m, const std::vector<float>& image_nchw,
-                                     const LinearFn& linear = {});
+                                     const LinearFn& linear = {}, bool bf16_int8_attention = false);
 
 }  // namespace vitrt::test

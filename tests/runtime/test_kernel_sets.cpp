@@ -4,6 +4,7 @@
 // the work as threads make them (bit-identical to one call).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,7 @@
 
 using namespace vitrt::kernels;
 
+using vitrt::test::bf16;
 using vitrt::test::random_floats;
 using vitrt::test::random_int8;
 
@@ -173,6 +175,36 @@ TEST_CASE("kernel set: int8 quantization gives the reference's bytes", "[unit][k
   }
 }
 
+// Kernels may divide by multiplying with 1 / scale where that cannot change
+// a byte: quotients at and a few ulp around every half-integer, with static
+// scales of every kind (subnormal, whose inverse overflows; huge, whose
+// inverse is subnormal), must still give the reference's bytes.
+TEST_CASE("kernel set: int8 quantization near rounding ties", "[unit][kernelset]") {
+  const Ops& ops = under_test();
+  INFO("kernel set " << ops.name);
+  for (float scale : {0.1f, 3e-3f, 1.f / 127.f, 0.7f, 1e-39f, 1e37f, 5.f}) {
+    std::vector<float> x;
+    for (int n = -130; n <= 130; ++n) {
+      float v = (float(n) + 0.5f) * scale;
+      for (int u = 0; u < 4; ++u) v = std::nextafter(v, -INFINITY);
+      for (int u = 0; u < 9; ++u, v = std::nextafter(v, INFINITY)) x.push_back(v);
+    }
+    const int k = 9 * 261, m = 1;
+    for (float static_scale : {scale, 0.f}) {
+      std::vector<int8_t> want(x.size()), got(x.size(), 99);
+      float want_s, got_s = -1.f;
+      quantize_f32_qs8_ref(x.data(), m, k, static_scale, want.data(), &want_s);
+      ops.quantize_qs8(x.data(), m, k, static_scale, got.data(), &got_s);
+      INFO("scale " << scale << " static " << static_scale);
+      REQUIRE(same_bits(got_s, want_s));
+      for (size_t i = 0; i < x.size(); ++i) {
+        INFO("x " << x[i] << " at " << i);
+        REQUIRE(int(got[i]) == int(want[i]));
+      }
+    }
+  }
+}
+
 TEST_CASE("kernel set: attention matches the reference, any row split", "[unit][kernelset]") {
   const Ops& ops = under_test();
   INFO("kernel set " << ops.name);
@@ -194,6 +226,66 @@ TEST_CASE("kernel set: attention matches the reference, any row split", "[unit][
       REQUIRE(same_bits(split[i], got[i]));
       REQUIRE(std::fabs(got[i] - want[i]) <= 1e-5f * (std::fabs(want[i]) + 1.f));
     }
+  }
+}
+
+// The bf16 attention against the same arithmetic in double with the
+// kernel's roundings (q, k, v and each softmax numerator to bf16, the sum
+// of the unrounded numerators): what is left is fp32 summation and a
+// numerator's rounding landing on the other bf16 neighbour, at most 2^-8 of
+// its weight, plus the sum's 2^-9.
+TEST_CASE("kernel set: bf16 attention matches bf16 arithmetic, any row split",
+          "[unit][kernelset]") {
+  const Ops& ops = under_test();
+  INFO("kernel set " << ops.name);
+  if (!ops.attention_bf16) {
+    WARN("kernel set " << ops.name << " has no bf16 attention: nothing to test");
+    return;
+  }
+  const std::tuple<int, int, int> shapes[] = {{1, 1, 1},   {2, 3, 5},   {5, 2, 13}, {17, 3, 16},
+                                              {33, 1, 64}, {65, 2, 24}, {197, 3, 64}, {40, 2, 80},
+                                              {19, 1, 130}};
+  for (auto [tokens, heads, hd] : shapes) {
+    const int inner = heads * hd;
+    const auto qkv = random_floats(size_t(tokens) * 3 * inner, 17, 2.f);
+    std::vector<float> scratch(attention_scratch_floats(tokens, hd), -7.f);
+    std::vector<float> got(size_t(tokens) * inner, -9.f), split(got.size(), -9.f);
+    const float scale = 1.f / std::sqrt(float(hd));
+    ops.attention_bf16(qkv.data(), got.data(), scratch.data(), tokens, heads, hd, scale, 0, tokens);
+    const int r = tokens / 3;
+    ops.attention_bf16(qkv.data(), split.data(), scratch.data(), tokens, heads, hd, scale, 0, r);
+    ops.attention_bf16(qkv.data(), split.data(), scratch.data(), tokens, heads, hd, scale, r,
+                       tokens);
+    const size_t ld = 3 * size_t(inner);
+    for (int h = 0; h < heads; ++h)
+      for (int i = 0; i < tokens; ++i) {
+        std::vector<double> s(tokens), p(tokens);
+        double mx = -INFINITY, sum = 0;
+        for (int j = 0; j < tokens; ++j) {
+          double dot = 0;
+          for (int d = 0; d < hd; ++d)
+            dot += bf16(qkv[i * ld + h * hd + d]) * bf16(qkv[j * ld + inner + h * hd + d]);
+          s[j] = scale * dot;
+          mx = std::max(mx, s[j]);
+        }
+        for (int j = 0; j < tokens; ++j) {
+          sum += std::exp(s[j] - mx);
+          p[j] = bf16(std::exp(s[j] - mx));
+        }
+        for (int d = 0; d < hd; ++d) {
+          double want = 0, bound = 0;
+          for (int j = 0; j < tokens; ++j) {
+            const double v = bf16(qkv[j * ld + 2 * inner + h * hd + d]);
+            want += p[j] * v / sum;
+            bound += p[j] * std::fabs(v) / sum;
+          }
+          const size_t o = size_t(i) * inner + h * hd + d;
+          INFO("tokens " << tokens << " heads " << heads << " head_dim " << hd << " row " << i
+                         << " dim " << d);
+          REQUIRE(same_bits(split[o], got[o]));
+          REQUIRE(std::fabs(got[o] - want) <= std::ldexp(bound, -7) + 1e-5);
+        }
+      }
   }
 }
 

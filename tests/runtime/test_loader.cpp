@@ -225,6 +225,39 @@ TEST_CASE("kernel sets: forcing one the CPU lacks is a clear error", "[unit][ker
   REQUIRE(vitrt_kernels_supported(nullptr, nullptr) == 0);
 }
 
+TEST_CASE("kernel sets: a set needing another arena drops the binding", "[unit][kernels]") {
+  const auto model = vitrt::test::make_tiny({}, 33);  // fp32 Panel16 weights
+  Aligned file(vitrt::conv::write_model(model));
+  const auto image = vitrt::test::random_image(model, 34);
+  vitrt_model m;
+  REQUIRE(vitrt_open(&m, file.data(), file.size()) == VITRT_OK);
+  const char* const* names;
+  const int count = vitrt_kernel_sets(&names);
+  int switched = 0;
+  for (int i = 0; i < count; ++i) {
+    if (!vitrt_kernels_supported(names[i], nullptr)) continue;
+    REQUIRE(vitrt_set_kernels(&m, nullptr) == VITRT_OK);
+    const size_t need = vitrt_arena_size(&m);
+    Aligned arena(need);
+    REQUIRE(vitrt_bind_arena(&m, arena.data(), need) == VITRT_OK);
+    REQUIRE(vitrt_set_kernels(&m, names[i]) == VITRT_OK);
+    const size_t need_i = vitrt_arena_size(&m);
+    INFO("set " << names[i] << ": arena " << need_i << " bytes, default " << need);
+    if (need_i == need) {
+      REQUIRE(vitrt_run(&m, image.data(), image.size()) == VITRT_OK);
+      continue;
+    }
+    ++switched;  // e.g. xnnpack: scratch to pack fp32 weights in
+    REQUIRE(vitrt_run(&m, image.data(), image.size()) == VITRT_ERR_STATE);
+    REQUIRE(std::string(vitrt_last_error(&m)).find("vitrt_set_kernels") != std::string::npos);
+    Aligned bigger(need_i);
+    REQUIRE(vitrt_bind_arena(&m, bigger.data(), need_i) == VITRT_OK);
+    REQUIRE(vitrt_run(&m, image.data(), image.size()) == VITRT_OK);
+  }
+  const bool xnnpack = vitrt_kernels_supported("xnnpack", nullptr) != 0;
+  REQUIRE(switched == (xnnpack ? 1 : 0));
+}
+
 TEST_CASE("kernel sets: VITRT_KERNELS naming an unknown set makes vitrt_open fail", "[unit][kernels]") {
   const auto model = vitrt::test::make_tiny({}, 32);
   vitrt::test::Aligned file(vitrt::conv::write_model(model));

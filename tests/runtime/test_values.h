@@ -1,5 +1,6 @@
-// Reproducible random test data for the kernel tests, and the IEEE half
-// value written from its definition (independent of the code under test).
+// Reproducible random test data for the kernel tests, and the IEEE half and
+// bf16 values written from their definitions (independent of the code under
+// test).
 #pragma once
 
 #include <cmath>
@@ -33,6 +34,18 @@ inline double half_value(uint16_t h) {
   const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
   const double v = e ? std::ldexp(1.0 + m / 1024.0, e - 15) : std::ldexp(m / 1024.0, -14);
   return h & 0x8000 ? -v : v;
+}
+
+// x rounded to bf16 (nearest even) from the definition: the nearest value
+// with an 8-bit significand, ties to an even last bit.
+inline double bf16(double x) {
+  if (x == 0 || !std::isfinite(x)) return x;
+  int e;
+  std::frexp(x, &e);  // |x| in [2^(e-1), 2^e)
+  const double ulp = std::ldexp(1.0, e - 8);
+  const double q = x / ulp, f = std::floor(q);
+  const double r = q - f > 0.5 || (q - f == 0.5 && std::fmod(f, 2.0) != 0) ? f + 1 : f;
+  return r * ulp;
 }
 
 }  // namespace vitrt::test

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,7 @@ class Aligned {
     data_ = storage_.data() + ((64 - addr % 64) % 64) + shift;
   }
   Aligned(const std::vector<uint8_t>& bytes, size_t shift = 0) : Aligned(bytes.size(), shift) {
-    std::copy(bytes.begin(), bytes.end(), data_);
+    if (!bytes.empty()) std::memcpy(data_, bytes.data(), bytes.size());
   }
   uint8_t* data() { return data_; }
   size_t size() const { return size_; }

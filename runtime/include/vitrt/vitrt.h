@@ -90,12 +90,14 @@ typedef void (*vitrt_observer_fn)(void* ctx, const vitrt_linear_event* event);
 vitrt_status vitrt_set_observer(vitrt_model* m, vitrt_observer_fn fn, void* ctx);
 
 /* Kernel sets: the runtime picks the fastest one the CPU supports at
- * vitrt_open ("amx", "avx512vnni", "avxvnni", "avx2" on x86-64, then the
- * portable "ref"); the environment variable VITRT_KERNELS=<name> (hosted
+ * vitrt_open ("amx", "avx512vnni", "avxvnni", "avx2" on x86-64, "xnnpack"
+ * when built with XNNPACK, then the portable "ref"); the environment variable VITRT_KERNELS=<name> (hosted
  * platforms) or this call forces one, for tests and benchmarks. A set this
  * CPU or build lacks is refused with VITRT_ERR_UNSUPPORTED (vitrt_open
  * fails too when VITRT_KERNELS names one); name NULL = the fastest again.
- * Any time after vitrt_open; the arena and plan do not change. */
+ * Any time after vitrt_open. A set that needs a different arena (the
+ * optional "xnnpack" set with fp32 weights: scratch to pack them in) makes
+ * the plan stale: vitrt_arena_size gives the new size; bind again. */
 vitrt_status vitrt_set_kernels(vitrt_model* m, const char* name);
 /* Name of the kernel set `m` runs with (NULL when not open). */
 const char* vitrt_kernels(const vitrt_model* m);

@@ -58,9 +58,18 @@ using LayerNormFn = void (*)(const float* x, float* y, int rows, int dim, const 
 // x86 a tile of kAttnTileRows score rows plus one head's keys reordered;
 // elsewhere (the reference) one score row.
 constexpr int kAttnTileRows = 16;
+// The bf16 attention (below) on x86: K and V of a head and a tile of Q in
+// bf16, a tile of fp32 scores and of bf16 probabilities.
+constexpr size_t attention_bf16_scratch_floats(int tokens, int head_dim) {
+  const size_t tp = size_t(tokens + 15) / 16 * 16, tp32 = size_t(tokens + 31) / 32 * 32;
+  const size_t hd32 = size_t(head_dim + 31) / 32 * 32, hd16 = size_t(head_dim + 15) / 16 * 16;
+  return tp * hd32 / 2 + tp32 * hd16 / 2 + 8 * hd32 + 16 * tp + 8 * tp32 + 16;
+}
 constexpr size_t attention_scratch_floats(int tokens, int head_dim) {
 #if defined(__x86_64__)
-  return size_t(kAttnTileRows + head_dim + 16) * size_t((tokens + 15) / 16 * 16);
+  const size_t f32 = size_t(kAttnTileRows + head_dim + 16) * size_t((tokens + 15) / 16 * 16);
+  const size_t bf16 = attention_bf16_scratch_floats(tokens, head_dim);
+  return f32 > bf16 ? f32 : bf16;
 #else
   return (void)head_dim, size_t(tokens);
 #endif
@@ -107,10 +116,17 @@ struct Ops {
   GemmFn gemm;
   LayerNormFn layernorm;
   AttentionFn attention;
+  // Attention with bf16 operands (q, k, v and the probabilities rounded to
+  // bf16, sums and softmax in fp32) for int8 models, whose int8 Linears
+  // already round more coarsely; null when the set has none.
+  AttentionFn attention_bf16;
   ActivationFn activation;
   Conv2dFn conv2d;
   QuantizeFn quantize_qs8;
   GemmQs8Fn gemm_qs8;
+  // gemm also needs gemm_scratch_floats(k) with F32 Panel16 weights (which
+  // the native kernels read in place; XNNPACK packs them).
+  bool f32_panel_scratch = false;
 };
 
 // The fastest kernel set this build and CPU support.

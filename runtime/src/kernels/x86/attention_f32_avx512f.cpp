@@ -23,33 +23,6 @@ constexpr int kPvKeys = 32;   // keys per P.V pass over the tile
 
 inline int min_int(int a, int b) { return a < b ? a : b; }
 
-// In-register transpose of 16 rows of 16 floats: 4 shuffle stages.
-inline void f32_transpose_16x16_avx512f(__m512 r[16]) {
-  __m512 t[16], u[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {  // u[i + c]: column 4 lane + c of rows i..i+3
-    const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
-    const __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
-    u[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-    u[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-    u[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-    u[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-  }
-  for (int g = 0; g < 16; g += 8) {
-    for (int c = 0; c < 4; ++c) {
-      t[g + c] = _mm512_shuffle_f32x4(u[g + c], u[g + 4 + c], 0x88);
-      t[g + 4 + c] = _mm512_shuffle_f32x4(u[g + c], u[g + 4 + c], 0xdd);
-    }
-  }
-  for (int c = 0; c < 8; ++c) {
-    r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
-    r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
-  }
-}
-
 // kp[p][d][l] = k[(16 p + l) * ldk + d], zero for keys >= tokens.
 void f32_attn_pack_kt_16_avx512f(const float* k, size_t ldk, int tokens, int hd, float* kp) {
   for (int j0 = 0; j0 < tokens; j0 += 16) {

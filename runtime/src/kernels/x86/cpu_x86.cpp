@@ -40,6 +40,7 @@ CpuX86 detect() {
   c.amx_int8 = d & (1u << 25);
   __cpuid_count(7, 1, a, b, cx, d);
   c.avx_vnni = c.os_ymm && (a & (1u << 4));
+  c.avx512_bf16 = c.os_zmm && (a & (1u << 5));
   c.os_amx = c.amx_tile && os_tiles && vitrt_platform_request_amx() != 0;
   c.fma = c.fma && c.os_ymm;
   c.f16c = c.f16c && c.os_ymm;

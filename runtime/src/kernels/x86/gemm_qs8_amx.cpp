@@ -25,15 +25,16 @@
 // - K: the last k % 64 values of A and the last B rows of the block are
 //   copied into zero-padded stack tiles (zero B rows cancel whatever A holds).
 // - N: the layout pads the weights to 16 columns; the epilogue masks stores.
-// The tile config is loaded once (every tile 16 rows x 64 bytes); loading it
-// again would zero the accumulators. The caller's platform layer has already
-// asked Linux for the tile state (arch_prctl), so this file never does.
+// The tile config (amx_tiles.h) is loaded once per call. The platform layer
+// has already asked Linux for the tile state (arch_prctl), so this file never
+// does.
 //
 // Epilogue: C tiles go to an int32 stack buffer and are dequantized with
 // AVX-512 exactly as the reference does (no compensation: s8 x s8).
 
 #include <string.h>
 
+#include "kernels/x86/amx_tiles.h"
 #include "kernels/x86/intrinsics.h"
 #include "kernels/x86/x86_kernels.h"
 
@@ -47,18 +48,6 @@ constexpr int kBTileBytes = 1024;  // one B tile: 64 k x 16 columns
 // row blocks outside and streams the weights of an L2-sized super-panel.
 constexpr int kRowOuterMaxK = 1024;
 constexpr size_t kPanelBytes = 640 * 1024;  // weights of one super-panel
-
-struct alignas(64) TileConfig {
-  uint8_t palette_id;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-// Palette 1, tiles 0-7 all 16 rows x 64 bytes. A constant in memory: GCC 12
-// does not see ldtilecfg read its operand and drops stores to a local config.
-constexpr TileConfig kTileConfig = {
-    1, 0, {}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
 
 // Keeps a product in a register so GCC cannot contract it with the next add
 // into an FMA (the reference rounds the product and the sum separately).
@@ -94,7 +83,7 @@ struct WritePrefetch {
 // 32 int32 to c.
 template <int MT, int NT>
 void qs8_gemm_tiles_amx(const int8_t* a, size_t lda, const int8_t* b, size_t ldb, int nk,
-                        Tail tail, int32_t* c, WritePrefetch pf) {
+                        const Tail& tail, int32_t* c, const WritePrefetch& pf) {
   _tile_zero(0);
   if (NT == 2) _tile_zero(1);
   if (MT == 2) _tile_zero(2);
@@ -140,8 +129,8 @@ void qs8_gemm_tiles_amx(const int8_t* a, size_t lda, const int8_t* b, size_t ldb
   if (MT == 2 && NT == 2) _tile_stored(3, c + 16 * 32 + 16, 128);
 }
 
-using TilesFn = void (*)(const int8_t*, size_t, const int8_t*, size_t, int, Tail, int32_t*,
-                         WritePrefetch);
+using TilesFn = void (*)(const int8_t*, size_t, const int8_t*, size_t, int, const Tail&, int32_t*,
+                         const WritePrefetch&);
 constexpr TilesFn qs8_gemm_32x32_amx = qs8_gemm_tiles_amx<2, 2>;
 constexpr TilesFn qs8_gemm_32x16_amx = qs8_gemm_tiles_amx<2, 1>;
 constexpr TilesFn qs8_gemm_16x32_amx = qs8_gemm_tiles_amx<1, 2>;
@@ -342,7 +331,7 @@ void gemm_small_m(const Ctx& x) {
 void gemm_qs8_amx(const int8_t* xq, const float* x_scales, int m, int k, const Qs8Weights& w,
                   int n, const Epilogue& e, float* y, int ldy) {
   if (m <= 0 || n <= 0) return;
-  _tile_loadconfig(&kTileConfig);
+  _tile_loadconfig(&kAmxTiles16x64);
   Ctx x;
   x.xq = xq;
   x.x_scales = x_scales;

@@ -1,6 +1,7 @@
 // Per-row int8 quantization (QuantizeFn) with AVX2, 8 floats per vector,
 // byte-identical to quantize_f32_qs8_ref for every input (NaN, Inf, zero rows,
-// static scales): the same max|x| / 127 scale, a true division x / scale, and
+// static scales): the same max|x| / 127 scale, the correctly rounded x / scale
+// (a multiply by 1 / scale, divided where that could round otherwise), and
 // round-half-away done exactly (trunc, then +-1 when |v - trunc| >= 0.5).
 #include <math.h>
 
@@ -59,9 +60,21 @@ float row_absmax(const float* x, int k) {
   return amax;
 }
 
+// x / scale as x * inv (see quotient() in quantize_f32_qs8_avx512f.cpp):
+// lanes within 2^-15 of a half-integer are divided.
+inline __m256 quotient(__m256 x, __m256 scale, __m256 inv, bool multiply) {
+  if (!multiply) return _mm256_div_ps(x, scale);
+  const __m256 v = _mm256_mul_ps(x, inv);
+  const __m256 a = abs_ps(v);
+  const __m256 f = _mm256_sub_ps(a, _mm256_round_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+  const __m256 near =
+      _mm256_cmp_ps(abs_ps(_mm256_sub_ps(f, _mm256_set1_ps(0.5f))), _mm256_set1_ps(0x1p-15f), _CMP_LE_OQ);
+  return _mm256_testz_ps(near, near) ? v : _mm256_blendv_ps(v, _mm256_div_ps(x, scale), near);
+}
+
 // 8 values to int32 in [-127, 127]: round-half-away(x / scale), clamped.
-inline __m256i quantize8(__m256 x, __m256 scale) {
-  const __m256 v = _mm256_div_ps(x, scale);
+inline __m256i quantize8(__m256 x, __m256 scale, __m256 inv, bool multiply) {
+  const __m256 v = quotient(x, scale, inv, multiply);
   __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
   // v - trunc(v) is exact; NaN and Inf give NaN here and compare false.
   const __m256 up = _mm256_cmp_ps(abs_ps(_mm256_sub_ps(v, t)), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
@@ -89,19 +102,22 @@ void quantize_f32_qs8_avx2(const float* x, int m, int k, float static_scale, int
     }
     scales[i] = scale;
     const __m256 vs = _mm256_set1_ps(scale);
+    const float inv = 1.f / scale;
+    const bool mul = inv >= 0x1p-126f && inv <= 0x1.fffffep127f;  // normal: 2^-24 relative
+    const __m256 vi = _mm256_set1_ps(inv);
     int p = 0;
     for (; p + 32 <= k; p += 32) {
-      const __m256i a = quantize8(_mm256_loadu_ps(row + p), vs);
-      const __m256i b = quantize8(_mm256_loadu_ps(row + p + 8), vs);
-      const __m256i c = quantize8(_mm256_loadu_ps(row + p + 16), vs);
-      const __m256i d = quantize8(_mm256_loadu_ps(row + p + 24), vs);
+      const __m256i a = quantize8(_mm256_loadu_ps(row + p), vs, vi, mul);
+      const __m256i b = quantize8(_mm256_loadu_ps(row + p + 8), vs, vi, mul);
+      const __m256i c = quantize8(_mm256_loadu_ps(row + p + 16), vs, vi, mul);
+      const __m256i d = quantize8(_mm256_loadu_ps(row + p + 24), vs, vi, mul);
       // The packs work per 128-bit lane; the permute restores element order.
       const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + p),
                           _mm256_permutevar8x32_epi32(bytes, order));
     }
     for (; p + 8 <= k; p += 8) {
-      const __m256i a = quantize8(_mm256_loadu_ps(row + p), vs);
+      const __m256i a = quantize8(_mm256_loadu_ps(row + p), vs, vi, mul);
       const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
       _mm_storel_epi64(reinterpret_cast<__m128i*>(out + p), _mm_packs_epi16(w, w));
     }

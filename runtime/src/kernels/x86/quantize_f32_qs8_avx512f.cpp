@@ -1,6 +1,7 @@
 // Per-row int8 quantization (QuantizeFn) with AVX-512, 16 floats per vector,
 // byte-identical to quantize_f32_qs8_ref for every input (NaN, Inf, zero rows,
-// static scales): the same max|x| / 127 scale, a true division x / scale, and
+// static scales): the same max|x| / 127 scale, the correctly rounded x / scale
+// (a multiply by 1 / scale, divided where that could round otherwise), and
 // round-half-away done exactly (trunc, then +-1 when |v - trunc| >= 0.5).
 
 #include <math.h>
@@ -51,22 +52,59 @@ float row_absmax(const float* x, int k) {
   return _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(m0, m1), _mm512_max_ps(m2, m3)));
 }
 
-// 16 values to int8: round-half-away(x / scale) clamped like the reference.
-inline __m128i quantize16(__m512 x, __m512 scale) {
-  const __m512 v = _mm512_div_ps(x, scale);
-  __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  // v - trunc(v) is exact; NaN and Inf give NaN here and compare false.
-  const __mmask16 up =
-      _mm512_cmp_ps_mask(abs_ps(_mm512_sub_ps(v, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
-  const __m512 away = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
-      _mm512_castps_si512(v), _mm512_set1_epi32(int(0x80000000u)),
-      _mm512_castps_si512(_mm512_set1_ps(1.f)), 0xEA));  // (v & sign) | 1.0f = +-1
-  t = _mm512_mask_add_ps(t, up, t, away);
-  // vminps/vmaxps are (a < b ? a : b) and (a > b ? a : b), the reference's
-  // clamps exactly: NaN becomes 127 there and here.
-  t = _mm512_min_ps(t, _mm512_set1_ps(127.f));
-  t = _mm512_max_ps(t, _mm512_set1_ps(-127.f));
-  return _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(t));
+// 16 values to int8: round-half-away(v) clamped like the reference, v =
+// x / scale: |q| = trunc|v| + (frac|v| >= 0.5), at most 127, with v's sign
+// (a NaN gives +127 and -Inf -127, as the reference's clamps do).
+// kMultiply: v = x * inv, inv = 1 / scale (normal), which is within
+// 0.75 * 2^-15 of the quotient below 128 (2^-23 relative), so the rounding
+// can only differ where |v| lies within 2^-15 of a half-integer; those
+// lanes (about 1 in 16000) are divided. Above 128 both clamp to 127.
+template <bool kMultiply>
+inline __m128i quantize16(__m512 x, __m512 scale, __m512 inv) {
+  constexpr int kTrunc = _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC;
+  const __m512 half = _mm512_set1_ps(0.5f);
+  __m512 v = kMultiply ? _mm512_mul_ps(x, inv) : _mm512_div_ps(x, scale);
+  __m512 a = abs_ps(v), ta = _mm512_roundscale_ps(a, kTrunc);
+  __m512 f = _mm512_sub_ps(a, ta);  // exact; NaN for NaN and Inf
+  if (kMultiply) {
+    const __mmask16 near = _mm512_cmp_ps_mask(abs_ps(_mm512_sub_ps(f, half)),
+                                              _mm512_set1_ps(0x1p-15f), _CMP_LE_OQ);
+    if (near) {
+      v = _mm512_mask_div_ps(v, near, x, scale);
+      a = abs_ps(v), ta = _mm512_roundscale_ps(a, kTrunc), f = _mm512_sub_ps(a, ta);
+    }
+  }
+  __m512 r = _mm512_mask_add_ps(ta, _mm512_cmp_ps_mask(f, half, _CMP_GE_OQ), ta,
+                                _mm512_set1_ps(1.f));
+  r = _mm512_min_ps(r, _mm512_set1_ps(127.f));  // vminps gives 127 for NaN
+  r = _mm512_mask_sub_ps(r, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ),
+                         _mm512_setzero_ps(), r);
+  return _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(r));
+}
+
+// One row of k values with the scale's vectors.
+template <bool kMultiply>
+void quantize_row(const float* row, int k, __m512 vs, __m512 vi, int8_t* out) {
+  int p = 0;
+  for (; p + 64 <= k; p += 64) {  // four independent chains in flight
+    const __m128i q0 = quantize16<kMultiply>(_mm512_loadu_ps(row + p), vs, vi);
+    const __m128i q1 = quantize16<kMultiply>(_mm512_loadu_ps(row + p + 16), vs, vi);
+    const __m128i q2 = quantize16<kMultiply>(_mm512_loadu_ps(row + p + 32), vs, vi);
+    const __m128i q3 = quantize16<kMultiply>(_mm512_loadu_ps(row + p + 48), vs, vi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p), q0);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p + 16), q1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p + 32), q2);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p + 48), q3);
+  }
+  for (; p + 16 <= k; p += 16)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p),
+                     quantize16<kMultiply>(_mm512_loadu_ps(row + p), vs, vi));
+  if (p < k) {
+    const __mmask16 tail = static_cast<__mmask16>((1u << (k - p)) - 1);
+    // Masked-off lanes read as 1.0 so the division stays quiet; never stored.
+    const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(1.f), tail, row + p);
+    _mm_mask_storeu_epi8(out + p, tail, quantize16<kMultiply>(v, vs, vi));
+  }
 }
 
 }  // namespace
@@ -82,26 +120,12 @@ void quantize_f32_qs8_avx512f(const float* x, int m, int k, float static_scale, 
       scale = amax > 0.f ? amax / 127.f : 1.f;
     }
     scales[i] = scale;
-    const __m512 vs = _mm512_set1_ps(scale);
-    int p = 0;
-    for (; p + 64 <= k; p += 64) {  // four independent divisions in flight
-      const __m128i q0 = quantize16(_mm512_loadu_ps(row + p), vs);
-      const __m128i q1 = quantize16(_mm512_loadu_ps(row + p + 16), vs);
-      const __m128i q2 = quantize16(_mm512_loadu_ps(row + p + 32), vs);
-      const __m128i q3 = quantize16(_mm512_loadu_ps(row + p + 48), vs);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p), q0);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p + 16), q1);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p + 32), q2);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p + 48), q3);
-    }
-    for (; p + 16 <= k; p += 16)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p), quantize16(_mm512_loadu_ps(row + p), vs));
-    if (p < k) {
-      const __mmask16 tail = static_cast<__mmask16>((1u << (k - p)) - 1);
-      // Masked-off lanes read as 1.0 so the division stays quiet; never stored.
-      const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(1.f), tail, row + p);
-      _mm_mask_storeu_epi8(out + p, tail, quantize16(v, vs));
-    }
+    const float inv = 1.f / scale;
+    const __m512 vs = _mm512_set1_ps(scale), vi = _mm512_set1_ps(inv);
+    if (inv >= 0x1p-126f && inv <= 0x1.fffffep127f)  // normal: 2^-24 relative
+      quantize_row<true>(row, k, vs, vi, out);
+    else
+      quantize_row<false>(row, k, vs, vi, out);
   }
 }
 
