@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "aligned_buffer.h"
+#include "cli.h"
 
 namespace vitrt::conv {
 
@@ -34,7 +35,8 @@ std::vector<std::pair<std::string, Linear*>> named_linears(Model& m) {
 std::vector<std::string> find_images(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw std::runtime_error("--calib " + dir + ": not a directory");
-  // What stb_image (samples/lib) decodes.
+  // Image extensions; a file that is not PNG or JPEG is refused by
+  // load_image with its format named, not skipped silently.
   static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga",
                                             ".ppm", ".pgm", ".pnm", ".psd", ".hdr", ".pic"};
   std::vector<std::string> images;
@@ -63,7 +65,8 @@ tools::AlignedBuffer aligned_copy(const std::vector<uint8_t>& bytes) {
 
 ObservedModel::ObservedModel(const std::vector<uint8_t>& file, const std::string& name, vitrt_observer_fn fn,
                              void* ctx)
-    : session_(aligned_copy(file), name, 1, {fn, ctx}), spec_(tools::spec_from_info(session_.info())) {}
+    : session_(aligned_copy(file), name, 1, tools::arena_mb_to_bytes(tools::kDefaultMaxArenaMb), {fn, ctx}),
+      spec_(tools::spec_from_info(session_.info())) {}
 
 std::vector<float> ObservedModel::input(const std::string& image_path) const {
   return tools::preprocess(tools::load_image(image_path, session_.info().channels), spec_);

@@ -1,6 +1,8 @@
 #include "convert.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include "safetensors.h"
 #include "timm_arch.h"
 #include "unwrap.h"
+#include "vitrt/vitrt.h"
 
 namespace vitrt::conv {
 
@@ -132,10 +135,46 @@ void finish_model(Model& m, const HParams& hp, std::vector<std::string>& notes) 
   }
 }
 
+void check_limits(const Model& m) {
+  auto in_range = [](int64_t v, int64_t max, const std::string& what) {
+    if (v < 1 || v > max)
+      throw std::runtime_error(what + " " + std::to_string(v) + " is outside the runtime's limits 1.." +
+                               std::to_string(max));
+  };
+  const Config& c = m.config;
+  in_range(c.image_h, VITRT_MAX_IMAGE_SIDE, "image height");
+  in_range(c.image_w, VITRT_MAX_IMAGE_SIDE, "image width");
+  in_range(c.channels, VITRT_MAX_CHANNELS, "channels");
+  in_range(c.patch_h, std::min(c.image_h, VITRT_MAX_PATCH), "patch height");
+  in_range(c.patch_w, std::min(c.image_w, VITRT_MAX_PATCH), "patch width");
+  in_range(c.dim, VITRT_MAX_DIM, "dim");
+  in_range(c.depth, VITRT_MAX_DEPTH, "depth");
+  in_range(c.heads, VITRT_MAX_HEADS, "heads");
+  in_range(c.head_dim, VITRT_MAX_DIM, "head_dim");
+  in_range(int64_t(c.heads) * c.head_dim, VITRT_MAX_DIM, "heads*head_dim");
+  in_range(c.mlp_dim, VITRT_MAX_MLP, "mlp_dim");
+  in_range(c.num_classes, VITRT_MAX_CLASSES, "num_classes");
+  const int64_t tokens = int64_t(c.image_h / c.patch_h) * (c.image_w / c.patch_w) + c.class_token + c.dist_token;
+  in_range(tokens, VITRT_MAX_TOKENS, "tokens");
+  in_range(int64_t(c.depth) * c.heads * tokens * tokens, VITRT_MAX_ATTENTION, "depth*heads*tokens^2");
+  for (const Linear& l : m.pre_logits)
+    if (l.weight.present()) in_range(l.weight.shape[0], VITRT_MAX_DIM, "pre_logits features");
+  for (const Conv2d& s : m.stem_convs)
+    if (s.weight.present()) in_range(s.weight.shape[0], VITRT_MAX_DIM, "stem channels");
+  const Preprocess& p = m.preprocess;
+  if (!(p.crop_pct >= VITRT_MIN_CROP_PCT && p.crop_pct <= 1.f))
+    throw std::runtime_error("crop_pct " + std::to_string(p.crop_pct) + " is outside 0.1..1");
+  for (float v : p.mean)
+    if (!std::isfinite(v)) throw std::runtime_error("mean values must be finite");
+  for (float v : p.std)
+    if (!std::isfinite(v)) throw std::runtime_error("std values must be finite");
+}
+
 Conversion convert(const Options& o) { return convert(o, read_checkpoint(o.checkpoint)); }
 
 Conversion convert(const Options& o, const TensorMap& tensors) {
   HParams hp = gather_hparams(o);
+  check_limits(hp);
   const Family& family = find_family(o.family, tensors, o.checkpoint);
   if (family.preprocess_defaults) {
     HParams defaults;
@@ -146,6 +185,7 @@ Conversion convert(const Options& o, const TensorMap& tensors) {
   c.family = family.description;
   c.model = family.map(tensors, hp);
   finish_model(c.model, hp, c.notes);
+  check_limits(c.model);
   set_weight_dtype(c.model, o.dtype, o.keep_float);
   return c;
 }

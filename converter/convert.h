@@ -28,6 +28,10 @@ HParams gather_hparams(const Options& o);
 // were given, noted in `notes`) and checks them against the config.
 void finish_model(Model& m, const HParams& hp, std::vector<std::string>& notes);
 
+// The model against the runtime's limits (vitrt.h): what vitrt_open would
+// refuse is never written.
+void check_limits(const Model& m);
+
 struct Conversion {
   Model model;
   std::string family;

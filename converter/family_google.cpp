@@ -133,7 +133,7 @@ Model map_google_vit(const TensorMap& tensors, const HParams& hp) {
   // representation_size: Dense 'pre_logits' + tanh before the head.
   int64_t features = dim;
   if (pool.has(root + "pre_logits/kernel")) {
-    features = pool.shape(root + "pre_logits/kernel").back();
+    features = pool.shape(root + "pre_logits/kernel", 2)[1];
     m.pre_logits.push_back(take_dense(pool, root + "pre_logits/", dim, features));
     m.pre_logits_act = kActTanh;
   }

@@ -85,7 +85,7 @@ Model map_bert_style(const TensorMap& tensors, const HParams& hp, const Naming& 
   c.pooling = kPoolClassToken;
   const std::string head = std::string(n.head) + "weight";
   if (!pool.has(head)) throw std::runtime_error("the checkpoint has no classifier head (" + head + "); vitrt needs one");
-  m.head = take_linear(pool, n.head, pool.shape(head).at(0), dim);
+  m.head = take_linear(pool, n.head, -1, dim);
   c.num_classes = to_int(m.head.weight.shape[0], "class count");
   check_matches(hp.num_classes, c.num_classes, "num_classes");
 

@@ -62,7 +62,7 @@ double sincos_error(const std::vector<float>& pos, int grid_h, int grid_w, int d
 // weight/bias) on the output channels of `weight` [out, ...] / `bias`,
 // folded into them.
 void fold_batchnorm(TensorPool& pool, const std::string& prefix, Tensor& weight, Tensor& bias) {
-  const int64_t out = weight.shape[0];
+  const int64_t out = to_int(weight.shape[0], prefix + " channel count");
   const Tensor mean = pool.take(prefix + "running_mean", {out});
   const Tensor var = pool.take(prefix + "running_var", {out});
   const Tensor gamma = pool.take_optional(prefix + "weight", {out});
@@ -125,7 +125,7 @@ void take_conv_stem(TensorPool& pool, const HParams& hp, Model& m) {
 // ReLU after all but the last: the hidden layers become pre_logits.
 void take_head(TensorPool& pool, Model& m, int64_t dim) {
   if (pool.has("head.weight")) {
-    m.head = take_linear(pool, "head.", pool.shape("head.weight")[0], dim);
+    m.head = take_linear(pool, "head.", -1, dim);
   } else {
     std::vector<Linear> layers;
     for (int k = 0; pool.has(layer("head", k) + "weight"); k += 3) {
@@ -145,7 +145,7 @@ void take_head(TensorPool& pool, Model& m, int64_t dim) {
     m.pre_logits = std::move(layers);
     m.pre_logits_act = m.pre_logits.empty() ? 0 : kActRelu;
   }
-  m.config.num_classes = m.head.weight.shape[0];
+  m.config.num_classes = to_int(m.head.weight.shape[0], "class count");
 }
 
 // The image size (flags/config, else the checkpoint's square pos_embed

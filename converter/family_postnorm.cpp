@@ -115,7 +115,7 @@ Model map_postnorm_vit(const TensorMap& tensors, const HParams& hp) {
   if (h0.size() != 2) throw std::runtime_error("mlp_head.0.weight must be 2-D, got " + shape_string(h0));
   m.pre_logits.push_back(take_linear(pool, "mlp_head.0.", h0[0], dim));
   m.pre_logits_act = kActRelu;
-  m.head = take_linear(pool, "mlp_head.2.", pool.shape("mlp_head.2.weight").at(0), h0[0]);
+  m.head = take_linear(pool, "mlp_head.2.", -1, h0[0]);
   c.num_classes = to_int(m.head.weight.shape[0], "class count");
   check_matches(hp.num_classes, c.num_classes, "num_classes");
 

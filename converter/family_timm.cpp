@@ -71,7 +71,7 @@ Model map_timm_vit(const TensorMap& tensors, const HParams& hp) {
   if (!pool.has("head.weight"))
     throw std::runtime_error("the checkpoint has no classifier head (head.weight; timm num_classes=0); vitrt needs one");
   m.head.weight = pool.take("head.weight", {-1, features});
-  c.num_classes = m.head.weight.shape[0];
+  c.num_classes = to_int(m.head.weight.shape[0], "class count");
   m.head.bias = pool.take_optional("head.bias", {c.num_classes});
   check_matches(hp.num_classes, c.num_classes, "num_classes");
   if (c.dist_token) {

@@ -153,7 +153,7 @@ Model map_vitpytorch(const TensorMap& tensors, const HParams& hp) {
   const std::string head = pool.has("mlp_head.weight") ? "mlp_head." : "mlp_head.1.";
   if (head != "mlp_head.") m.fc_norm = take_norm(pool, "mlp_head.0.", dim);
   m.head.weight = pool.take(head + "weight", {-1, dim});
-  c.num_classes = m.head.weight.shape[0];
+  c.num_classes = to_int(m.head.weight.shape[0], "class count");
   m.head.bias = pool.take(head + "bias", {c.num_classes});
   check_matches(hp.num_classes, c.num_classes, "num_classes");
 

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "timm_arch.h"
+#include "vitrt/vitrt.h"
 
 namespace vitrt::conv {
 
@@ -245,6 +246,35 @@ HParams hparams_from_config(const Json& config, const std::string& source) {
   ConfigReader c(config, source, "");
   if (c.get("hidden_size") || c.get("num_attention_heads")) return from_hf_transformers(c, source);
   return from_timm(c, source);
+}
+
+void check_limits(const HParams& hp) {
+  auto at_most = [](const Param<int>& p, int max, const char* what) {
+    if (p && *p > max)
+      throw std::runtime_error(std::string(what) + " " + std::to_string(*p) + " (from " + p.source +
+                               ") is above the runtime's limit of " + std::to_string(max));
+  };
+  at_most(hp.image_h, VITRT_MAX_IMAGE_SIDE, "image height");
+  at_most(hp.image_w, VITRT_MAX_IMAGE_SIDE, "image width");
+  at_most(hp.patch_h, VITRT_MAX_PATCH, "patch height");
+  at_most(hp.patch_w, VITRT_MAX_PATCH, "patch width");
+  at_most(hp.channels, VITRT_MAX_CHANNELS, "channels");
+  at_most(hp.dim, VITRT_MAX_DIM, "dim");
+  at_most(hp.depth, VITRT_MAX_DEPTH, "depth");
+  at_most(hp.heads, VITRT_MAX_HEADS, "heads");
+  at_most(hp.mlp_dim, VITRT_MAX_MLP, "mlp_dim");
+  at_most(hp.num_classes, VITRT_MAX_CLASSES, "num_classes");
+  if (hp.image_h && hp.image_w && hp.patch_h && hp.patch_w) {
+    const int64_t patches = int64_t(*hp.image_h / *hp.patch_h) * (*hp.image_w / *hp.patch_w);
+    if (patches > VITRT_MAX_TOKENS)
+      throw std::runtime_error("image " + std::to_string(*hp.image_h) + "x" + std::to_string(*hp.image_w) +
+                               " (from " + hp.image_h.source + ") in patches of " + std::to_string(*hp.patch_h) +
+                               "x" + std::to_string(*hp.patch_w) + " gives " + std::to_string(patches) +
+                               " tokens, above the runtime's limit of " + std::to_string(VITRT_MAX_TOKENS));
+  }
+  if (hp.crop_pct && !(*hp.crop_pct >= VITRT_MIN_CROP_PCT && *hp.crop_pct <= 1.f))
+    throw std::runtime_error("crop_pct " + std::to_string(*hp.crop_pct) + " (from " + hp.crop_pct.source +
+                             ") is outside 0.1..1");
 }
 
 }  // namespace vitrt::conv

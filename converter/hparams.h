@@ -48,6 +48,11 @@ HParams overlay(HParams base, const HParams& over);
 // its arch-table entry, which the file's explicit values override.
 HParams hparams_from_config(const Json& config, const std::string& source);
 
+// What the flags and config files ask for, against the runtime's limits
+// (vitrt.h), before any tensor work: a config asking for a 40000-pixel image
+// would otherwise resample the position embedding into gigabytes.
+void check_limits(const HParams& hp);
+
 // Checks that `given`, if set, equals what the weights say.
 template <class T>
 void check_matches(const Param<T>& given, const T& from_weights, const std::string& what) {

@@ -84,8 +84,8 @@ ImageGeometry resolve_geometry(const HParams& hp, int64_t pos_tokens, int prefix
   if (!side)
     throw std::runtime_error("cannot infer the image size from a pos_embed of " + std::to_string(pos_tokens) +
                              " tokens (not a square grid); pass --image-size H[xW]");
-  g.image_h = int(side) * patch_h;
-  g.image_w = int(side) * patch_w;
+  g.image_h = to_int(side * patch_h, "image height");  // int64: a hostile grid and patch overflow int
+  g.image_w = to_int(side * patch_w, "image width");
   return g;
 }
 
@@ -109,7 +109,7 @@ Norm take_norm(TensorPool& pool, const std::string& prefix, int64_t dim) {
 Linear take_linear(TensorPool& pool, const std::string& prefix, int64_t out, int64_t in) {
   Linear l;
   l.weight = pool.take(prefix + "weight", {out, in});
-  l.bias = pool.take_optional(prefix + "bias", {out});
+  l.bias = pool.take_optional(prefix + "bias", {l.weight.shape[0]});
   return l;
 }
 

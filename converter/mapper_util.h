@@ -55,7 +55,8 @@ Tensor take_pos_embed(TensorPool& pool, const std::string& name, int64_t dim, co
 // neither exists; half of it present is an error.
 Norm take_norm(TensorPool& pool, const std::string& prefix, int64_t dim);
 
-// {prefix}weight [out, in] and the optional {prefix}bias [out].
+// {prefix}weight [out, in] and the optional {prefix}bias [out]; out = -1
+// takes any row count.
 Linear take_linear(TensorPool& pool, const std::string& prefix, int64_t out, int64_t in);
 
 // Separate query, key and value Linears as the fused q|k|v one; the biases

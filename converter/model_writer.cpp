@@ -15,6 +15,50 @@ namespace s = vitrt::schema;
 
 constexpr uint32_t kSchemaVersion = 1;
 constexpr size_t kTensorAlignment = 64;  // see schema/vitrt.fbs
+constexpr float kHalfOverflow = 65520.f;  // rounds to float16 infinity
+
+// Bytes a tensor takes in the file, at least: its padded data (Panel16 pads
+// rows to 16, Blocked16x4 to 16x4 tiles, with a scale and a sum per row).
+uint64_t tensor_bytes(const Tensor& t, bool linear) {
+  if (!t.present()) return 0;
+  uint64_t n = 1;
+  for (int32_t d : t.shape) n *= static_cast<uint64_t>(d > 0 ? d : 0);
+  if (!(linear || t.dtype == DType::I8) || t.shape.size() != 2) return n * sizeof(float);
+  const uint64_t rows = (static_cast<uint64_t>(t.shape[0]) + 15) / 16 * 16;
+  const uint64_t cols = static_cast<uint64_t>(t.shape[1]);
+  switch (t.dtype) {
+    case DType::F32: return rows * cols * 4;
+    case DType::F16: return rows * cols * 2;
+    case DType::I8: return rows * ((cols + 3) / 4 * 4) + static_cast<uint64_t>(t.shape[0]) * 8;
+  }
+  return n * sizeof(float);
+}
+
+// The file's size, estimated from below, so a model past FlatBuffers' 2 GiB
+// limit is refused before gigabytes are packed (the builder would abort).
+uint64_t min_file_bytes(const Model& m) {
+  uint64_t n = 0;
+  auto t = [&](const Tensor& x, bool linear = false) { n += tensor_bytes(x, linear); };
+  auto lin = [&](const Linear& l) { t(l.weight, true); t(l.bias); };
+  auto norm = [&](const Norm& l) { t(l.weight); t(l.bias); };
+  norm(m.patch_norm_in);
+  lin(m.patch_embed);
+  norm(m.patch_norm_out);
+  for (const Conv2d& s : m.stem_convs) { t(s.weight); t(s.bias); }
+  t(m.cls_token);
+  t(m.dist_token);
+  t(m.pos_embed);
+  for (const Block& b : m.blocks) {
+    norm(b.norm1); lin(b.qkv); lin(b.proj); norm(b.norm2); lin(b.fc1); lin(b.fc2);
+  }
+  norm(m.norm);
+  norm(m.fc_norm);
+  for (const Linear& l : m.pre_logits) lin(l);
+  lin(m.head);
+  lin(m.head_dist);
+  for (const std::string& label : m.labels) n += label.size();
+  return n;
+}
 
 class Writer {
  public:
@@ -37,6 +81,14 @@ class Writer {
                                " values, data has " + std::to_string(t.data.size()));
     if ((linear || t.dtype == DType::I8) && t.shape.size() != 2)
       throw std::runtime_error(name + ": a Linear needs an [out, in] weight");
+    // A NaN or Inf weight would run, and answer NaN for every image.
+    for (size_t i = 0; i < count; ++i) {
+      const float v = t.data[i];
+      if (!std::isfinite(v) || (t.dtype == DType::F16 && std::fabs(v) >= kHalfOverflow))
+        throw std::runtime_error(name + ": value " + std::to_string(i) + " is " +
+                                 (std::isfinite(v) ? std::to_string(v) + ", beyond float16's range"
+                                                   : std::string(std::isnan(v) ? "NaN" : "infinite")));
+    }
     auto shape = b_.CreateVector(t.shape);
     const s::WeightLayout layout = linear ? s::WeightLayout::Panel16 : s::WeightLayout::RowMajor;
     switch (t.dtype) {
@@ -113,6 +165,10 @@ void check_structure(const Model& m) {
                              std::to_string(c.num_classes) + " classes");
   if (!m.patch_embed.weight.present()) throw std::runtime_error("patch_embed: missing");
   if (!m.head.weight.present()) throw std::runtime_error("head: missing");
+  const uint64_t bytes = min_file_bytes(m);
+  if (bytes >= FLATBUFFERS_MAX_BUFFER_SIZE)
+    throw std::runtime_error("the model would take over " + std::to_string(bytes >> 20) +
+                             " MiB, past the 2 GiB limit of a model file (FlatBuffers)");
 }
 
 }  // namespace

@@ -38,7 +38,12 @@ RawTensor parse_npy(const ZipData& data, const std::string& name) {
     throw fail(e.what());
   }
   if (h.fortran_order) throw fail("Fortran-order .npy arrays are not supported; save with np.ascontiguousarray");
-  const int64_t numel = checked_numel(t.shape);
+  int64_t numel = 0;
+  try {
+    numel = checked_numel(t.shape);
+  } catch (const std::runtime_error& e) {
+    throw fail(e.what());
+  }
   const size_t elem = raw_dtype_size(t.dtype);
   const size_t data_start = h.data_offset;
   if (uint64_t(numel) > (data.size - data_start) / elem || uint64_t(numel) * elem != data.size - data_start)

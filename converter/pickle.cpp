@@ -1,8 +1,10 @@
 #include "pickle.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace vitrt::conv {
 
@@ -26,6 +28,10 @@ const char* PyValue::kind_name() const {
 }
 
 namespace {
+
+// Real checkpoints nest a few levels (checkpoint -> state dict -> tensor
+// arguments); this is far beyond them and far below a stack overflow.
+constexpr int kMaxDepth = 100;
 
 // What a whitelisted global builds when called (REDUCE / NEWOBJ).
 enum class Builder { OrderedDict, RebuildTensor, RebuildParameter, Size, Set, Storage, Opaque };
@@ -133,8 +139,25 @@ class Unpickler {
   }
   PyRef tuple(std::vector<PyRef> items) {
     PyRef t = make(PyValue::Kind::Tuple);
+    for (const PyRef& v : items) nest(*t, *v);
     t->items = std::move(items);
     return t;
+  }
+  // Records that `container` holds `child`, refusing absurd nesting and
+  // reference cycles (which would also leak).
+  void nest(PyValue& container, PyValue& child) const {
+    if (&container == &child) throw fail(std::string("a ") + child.kind_name() + " cannot contain itself");
+    child.contained = true;
+    container.depth = std::max(container.depth, child.depth + 1);
+    if (container.depth > kMaxDepth) throw fail("containers nested deeper than " + std::to_string(kMaxDepth));
+  }
+  // set() and torch.Size() copy their argument, which may be a memoised
+  // list reused many times: cap the copies at one element per pickle byte.
+  void copy_items(PyValue& to, const PyValue& from) {
+    copied_ += from.items.size();
+    if (copied_ > size_) throw fail("set() / torch.Size() copy more elements than the pickle holds");
+    to.items = from.items;
+    to.depth = from.depth;
   }
 
   PyRef global(const std::string& module, const std::string& name);
@@ -151,6 +174,11 @@ class Unpickler {
   std::vector<PyRef> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PyRef> memo_;
+  size_t copied_ = 0;
+  // Gathering non-contiguous views copies bytes: in all, no more than the
+  // storages hold (each storage counted once).
+  std::unordered_set<const PyValue*> storages_;
+  uint64_t storage_bytes_ = 0, gathered_ = 0;
 };
 
 PyRef Unpickler::global(const std::string& module, const std::string& name) {
@@ -172,12 +200,21 @@ int64_t Unpickler::integer(const PyRef& v, const char* what) const {
 void Unpickler::set_items(const PyRef& dict, std::vector<PyRef> kv) {
   if (dict->kind != PyValue::Kind::Dict) throw fail(std::string("SETITEM on a ") + dict->kind_name());
   if (kv.size() % 2) throw fail("SETITEMS with an odd number of items");
-  for (size_t i = 0; i < kv.size(); i += 2) dict->entries.emplace_back(std::move(kv[i]), std::move(kv[i + 1]));
+  if (dict->contained) throw fail("SETITEM on a dict already inside another container");
+  for (size_t i = 0; i < kv.size(); i += 2) {
+    nest(*dict, *kv[i]);
+    nest(*dict, *kv[i + 1]);
+    dict->entries.emplace_back(std::move(kv[i]), std::move(kv[i + 1]));
+  }
 }
 
 void Unpickler::append(const PyRef& list, std::vector<PyRef> items) {
   if (list->kind != PyValue::Kind::List) throw fail(std::string("APPEND on a ") + list->kind_name());
-  for (PyRef& v : items) list->items.push_back(std::move(v));
+  if (list->contained) throw fail("APPEND on a list already inside another container");
+  for (PyRef& v : items) {
+    nest(*list, *v);
+    list->items.push_back(std::move(v));
+  }
 }
 
 PyRef Unpickler::call(const PyRef& callable, const PyRef& args) {
@@ -201,7 +238,7 @@ PyRef Unpickler::call(const PyRef& callable, const PyRef& args) {
       if (a.size() != 1 || (a[0]->kind != PyValue::Kind::Tuple && a[0]->kind != PyValue::Kind::List))
         throw fail(fn + " needs one tuple or list");
       PyRef r = make(fn == "torch.Size" ? PyValue::Kind::Tuple : PyValue::Kind::List);
-      r->items = a[0]->items;
+      copy_items(*r, *a[0]);
       return r;
     }
     case Builder::Storage:
@@ -223,6 +260,8 @@ PyRef Unpickler::rebuild_tensor(const std::vector<PyRef>& a) {
     throw fail("tensor size and stride must be tuples");
   const RawTensor& storage = a[0]->tensor;
   const size_t elem = raw_dtype_size(storage.dtype);
+  // The bytes actually there, whatever the persistent id claimed, bound the view.
+  const auto storage_numel = int64_t(storage.nbytes / elem);
   const int64_t offset = integer(a[1], "storage offset");
   const size_t rank = a[2]->items.size();
   if (a[3]->items.size() != rank) throw fail("tensor size and stride differ in length");
@@ -235,8 +274,20 @@ PyRef Unpickler::rebuild_tensor(const std::vector<PyRef>& a) {
     stride[i] = integer(a[3]->items[i], "tensor stride");
     if (stride[i] < 0) throw fail("negative tensor stride");
   }
-  const int64_t numel = checked_numel(t.shape);
-  const int64_t storage_numel = storage.shape[0];
+  int64_t numel = 0;
+  try {
+    numel = checked_numel(t.shape);
+  } catch (const std::runtime_error& e) {
+    throw fail(e.what());
+  }
+  auto beyond = [&] {
+    return fail("tensor " + shape_string(t.shape) + " at offset " + std::to_string(offset) +
+                " reaches beyond its storage of " + std::to_string(storage_numel) + " elements");
+  };
+  // Checked before the extent sum, which then cannot overflow. A view with
+  // distinct elements never has more than the storage past its offset;
+  // only a stride-0 (broadcast) one could, and its copy would be unbounded.
+  if (offset < 0 || offset > storage_numel || numel > storage_numel - offset) throw beyond();
   // Highest element index reached: offset + sum (size - 1) * stride, overflow-checked.
   int64_t last = offset;
   bool contiguous = true;
@@ -248,24 +299,34 @@ PyRef Unpickler::rebuild_tensor(const std::vector<PyRef>& a) {
     if (t.shape[i] != 1 && stride[i] != expect) contiguous = false;
     expect *= t.shape[i];
   }
-  if (offset < 0 || (numel > 0 && last >= storage_numel))
-    throw fail("tensor " + shape_string(t.shape) + " at offset " + std::to_string(offset) +
-               " reaches beyond its storage of " + std::to_string(storage_numel) + " elements");
+  if (numel > 0 && last >= storage_numel) throw beyond();
 
-  t.nbytes = size_t(numel) * elem;
+  t.nbytes = size_t(numel) * elem;  // at most storage.nbytes
   if (contiguous || numel == 0) {
     t.storage = storage.storage;
     t.offset = storage.offset + size_t(offset) * elem;
   } else {  // e.g. a transposed view: gather it into row-major order
+    gathered_ += t.nbytes;
+    if (gathered_ > storage_bytes_)
+      throw fail("non-contiguous tensor views copy more bytes than their storages hold (" +
+                 std::to_string(storage_bytes_) + ")");
+    // Size-1 dimensions do not move the index; dropping them keeps the
+    // loop below at most 63 dimensions deep.
+    std::vector<int64_t> size, step;
+    for (size_t i = 0; i < rank; ++i)
+      if (t.shape[i] != 1) {
+        size.push_back(t.shape[i]);
+        step.push_back(stride[i]);
+      }
     auto buf = std::make_shared<std::vector<uint8_t>>(t.nbytes);
-    std::vector<int64_t> index(rank, 0);
+    std::vector<int64_t> index(size.size(), 0);
     const uint8_t* src = storage.data();
     for (int64_t n = 0; n < numel; ++n) {
       int64_t at = offset;
-      for (size_t i = 0; i < rank; ++i) at += index[i] * stride[i];
+      for (size_t i = 0; i < size.size(); ++i) at += index[i] * step[i];
       std::memcpy(buf->data() + size_t(n) * elem, src + size_t(at) * elem, elem);
-      for (size_t i = rank; i-- > 0;) {
-        if (++index[i] < t.shape[i]) break;
+      for (size_t i = size.size(); i-- > 0;) {
+        if (++index[i] < size[i]) break;
         index[i] = 0;
       }
     }
@@ -355,7 +416,7 @@ PyRef Unpickler::run() {
       }
       case 0x91: {  // FROZENSET
         PyRef s = make(K::List);
-        s->items = pop_mark();
+        append(s, pop_mark());
         push(s);
         break;
       }
@@ -404,7 +465,12 @@ PyRef Unpickler::run() {
         if (k != K::Dict && k != K::Opaque && k != K::Tensor) throw fail(std::string("BUILD on a ") + top()->kind_name());
         break;
       }
-      case 'Q': push(persistent_load_(pop())); break;  // BINPERSID
+      case 'Q': {  // BINPERSID
+        PyRef s = persistent_load_(pop());
+        if (s->kind == K::Storage && storages_.insert(s.get()).second) storage_bytes_ += s->tensor.nbytes;
+        push(std::move(s));
+        break;
+      }
       default: {
         static const char* hex = "0123456789abcdef";
         throw fail(std::string("unsupported pickle opcode 0x") + hex[op >> 4] + hex[op & 15]);

@@ -21,9 +21,10 @@ struct PyValue;
 using PyRef = std::shared_ptr<PyValue>;
 
 // One unpickled object. Containers are shared, as in Python: the memo may
-// hand out the same dict twice, and later SETITEMS on it are seen by both.
-// A pickle that makes a container hold itself leaks that cycle; no real
-// checkpoint does, and the converter is a one-shot process.
+// hand out the same dict twice. But a container is never changed once it is
+// inside another (a pickler finishes each object before its parent takes
+// it; only self-referencing data, which no checkpoint holds, does
+// otherwise), so values form no reference cycles and `depth` stays exact.
 struct PyValue {
   enum class Kind {
     None, Bool, Int, Float, String, Bytes, List, Tuple, Dict,
@@ -39,6 +40,8 @@ struct PyValue {
   std::vector<PyRef> items;                     // List, Tuple (sets become lists)
   std::vector<std::pair<PyRef, PyRef>> entries;  // Dict, in insertion order; a repeated key: the last wins
   RawTensor tensor;                              // Storage, Tensor
+  int depth = 0;           // container nesting (0 for leaves and empty containers); bounded by the unpickler
+  bool contained = false;  // inside a container: no longer changed
 
   const char* kind_name() const;
 };
@@ -48,7 +51,10 @@ struct PyValue {
 using PersistentLoad = std::function<PyRef(const PyRef& pid)>;
 
 // Unpickles `data[0, size)`. `name` (e.g. "model.pth:archive/data.pkl")
-// prefixes every error message.
+// prefixes every error message. Hostile input gives an error, never work
+// or memory out of proportion to the file: nesting is capped, tensor views
+// (and all their gathered copies) are bounded by their storages' bytes, and
+// containers copied by set() / torch.Size() count against the pickle's length.
 PyRef unpickle(const uint8_t* data, size_t size, const std::string& name, const PersistentLoad& persistent_load);
 
 // The element type of a whitelisted torch storage global ("torch.FloatStorage").

@@ -72,7 +72,9 @@ PyRef read_torch_zip(const ZipArchive& zip, const std::string& path) {
     storages.emplace(key, s);
     return s;
   };
-  ZipData pkl = zip.read(*zip.find(dir + "data.pkl"));
+  const ZipEntry* data_pkl = zip.find(dir + "data.pkl");
+  if (!data_pkl) throw std::runtime_error(path + ": not a torch.save archive (no " + dir + "data.pkl)");
+  ZipData pkl = zip.read(*data_pkl);
   return unpickle(pkl.data(), pkl.size, path, load);
 }
 

@@ -109,6 +109,14 @@ const RawTensor& TensorPool::get(const std::string& name) const {
 
 const std::vector<int64_t>& TensorPool::shape(const std::string& name) const { return get(name).shape; }
 
+const std::vector<int64_t>& TensorPool::shape(const std::string& name, size_t rank) const {
+  const std::vector<int64_t>& s = get(name).shape;
+  if (s.size() != rank)
+    throw std::runtime_error("tensor '" + name + "' has shape " + shape_string(s) + ", expected " +
+                             std::to_string(rank) + " dimensions");
+  return s;
+}
+
 Tensor TensorPool::take(const std::string& name, const std::vector<int64_t>& expect,
                         const std::vector<int64_t>& as) {
   const RawTensor& raw = get(name);

@@ -53,6 +53,9 @@ class TensorPool {
   bool has(const std::string& name) const { return tensors_.count(name) != 0; }
   // Shape of `name`; throws if absent.
   const std::vector<int64_t>& shape(const std::string& name) const;
+  // Same, but also throws unless it has `rank` dimensions: for mappers
+  // that index a shape before taking the tensor.
+  const std::vector<int64_t>& shape(const std::string& name, size_t rank) const;
 
   // Takes `name`, checks its shape against `expect` (-1 = any size) and
   // returns it as fp32 reshaped to `as` (default: its own shape). Throws if

@@ -1,6 +1,7 @@
 #include "unwrap.h"
 
 #include <stdexcept>
+#include <unordered_set>
 
 namespace vitrt::conv {
 namespace {
@@ -10,7 +11,7 @@ using K = PyValue::Kind;
 // Most specific first.
 const char* const kStateDictKeys[] = {"state_dict", "model_state_dict", "model_state", "model",
                                       "module", "net", "network"};
-// Deep enough for any real nesting; stops reference cycles.
+// Deep enough for any real nesting; bounds the recursion.
 constexpr int kMaxDepth = 8;
 const std::string kDataParallelPrefix = "module.";
 
@@ -21,10 +22,14 @@ const PyRef* lookup(const PyValue& dict, const std::string& key) {
   return found;
 }
 
-bool find(const PyRef& v, const std::string& where, int depth, StateDict& out) {
-  if (v->kind != K::Dict || depth > kMaxDepth) return false;
+// `seen`: dicts already searched. Searching each once keeps a dict whose
+// keys all lead back to itself from costing 7^depth searches; a second
+// search of a dict would find what the first did (within the depth cap).
+bool find(const PyRef& v, const std::string& where, int depth, std::unordered_set<const PyValue*>& seen,
+          StateDict& out) {
+  if (v->kind != K::Dict || depth > kMaxDepth || !seen.insert(v.get()).second) return false;
   for (const char* key : kStateDictKeys)
-    if (const PyRef* child = lookup(*v, key); child && find(*child, where + "['" + key + "']", depth + 1, out))
+    if (const PyRef* child = lookup(*v, key); child && find(*child, where + "['" + key + "']", depth + 1, seen, out))
       return true;
   for (const auto& [k, t] : v->entries)
     if (k->kind == K::String && t->kind == K::Tensor) out.tensors[k->text] = t->tensor;
@@ -36,7 +41,8 @@ bool find(const PyRef& v, const std::string& where, int depth, StateDict& out) {
 
 StateDict unwrap_state_dict(const PyRef& checkpoint, const std::string& path) {
   StateDict sd;
-  if (!find(checkpoint, "checkpoint", 0, sd)) {
+  std::unordered_set<const PyValue*> seen;
+  if (!find(checkpoint, "checkpoint", 0, seen, sd)) {
     std::string keys;
     if (checkpoint->kind == K::Dict)
       for (const auto& [k, v] : checkpoint->entries)

@@ -131,7 +131,7 @@ void ZipArchive::parse_central_directory() {
     if (disk != 0) throw fail("multi-disk zip archives are not supported");
     if (z.method != 0 && z.method != 8)
       throw bad("compression method " + std::to_string(z.method) + " is not supported (only stored and deflate)");
-    if (find(z.name)) throw bad("appears twice in the archive");
+    if (!by_name_.emplace(z.name, entries_.size()).second) throw bad("appears twice in the archive");
     entries_.push_back(std::move(z));
     p += kCentralSize + name_len + extra_len + comment_len;
   }
@@ -155,9 +155,8 @@ void ZipArchive::check_local_header(ZipEntry& e) const {
 }
 
 const ZipEntry* ZipArchive::find(const std::string& name) const {
-  for (const ZipEntry& e : entries_)
-    if (e.name == name) return &e;
-  return nullptr;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &entries_[it->second];
 }
 
 ZipData ZipArchive::read(const ZipEntry& e) const {
@@ -172,18 +171,25 @@ ZipData ZipArchive::read(const ZipEntry& e) const {
     if (e.size > e.compressed_size * kMaxDeflateRatio + 64)
       throw bad("claims " + std::to_string(e.size) + " bytes from " + std::to_string(e.compressed_size) +
                 " deflated bytes, more than deflate can produce");
-    auto buf = std::make_shared<std::vector<uint8_t>>(size_t(e.size));
+    // Grown as output arrives, so that a size claimed by a corrupt header
+    // costs no allocation beyond what its data really inflate to.
+    auto buf = std::make_shared<std::vector<uint8_t>>();
+    constexpr uint64_t kFirstAlloc = 1u << 20;
     z_stream zs{};
     if (inflateInit2(&zs, -15) != Z_OK) throw bad("cannot initialise zlib");
     // avail_in/avail_out are 32-bit: feed at most 1 GiB at a time.
     constexpr uint64_t kChunk = 1u << 30;
     uint64_t in_done = 0, out_done = 0;
     int rc = Z_OK;
+    Bytef none;  // zlib refuses a null next_out even with no room: a zero-byte entry's buffer has no data()
     while (rc == Z_OK) {  // Z_BUF_ERROR = no progress: input exhausted or output full
-      const uint64_t in_n = std::min(kChunk, e.compressed_size - in_done), out_n = std::min(kChunk, e.size - out_done);
+      if (out_done == buf->size() && out_done < e.size)
+        buf->resize(size_t(std::min(e.size, std::max(kFirstAlloc, 2 * out_done))));
+      const uint64_t in_n = std::min(kChunk, e.compressed_size - in_done),
+                     out_n = std::min(kChunk, buf->size() - out_done);
       zs.next_in = const_cast<Bytef*>(file_->data() + e.data_offset + in_done);
       zs.avail_in = uInt(in_n);
-      zs.next_out = buf->data() + out_done;
+      zs.next_out = out_n ? buf->data() + out_done : &none;
       zs.avail_out = uInt(out_n);
       rc = inflate(&zs, Z_NO_FLUSH);
       in_done += in_n - zs.avail_in;

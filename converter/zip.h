@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace vitrt::conv {
@@ -50,6 +51,7 @@ class ZipArchive {
   std::shared_ptr<const std::vector<uint8_t>> file_;
   std::string path_;
   std::vector<ZipEntry> entries_;
+  std::unordered_map<std::string, size_t> by_name_;  // index into entries_
 };
 
 // True when `file` starts with a local file header signature ("PK\3\4").

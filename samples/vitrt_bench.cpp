@@ -1,6 +1,6 @@
 // vitrt-bench: latency of one model on a fixed pseudo-random input.
 //
-//   vitrt-bench MODEL [--threads N] [--runs R] [--warmup W] [--json]
+//   vitrt-bench MODEL [--threads N] [--runs R] [--warmup W] [--json] [--max-arena-mb N]
 //
 // --json prints exactly one JSON object on stdout (and nothing else).
 // Besides latency it reports the kernel set the runtime chose (CPU features,
@@ -30,12 +30,13 @@ constexpr char kUsage[] =
     "  --runs R        timed runs (default 20)\n"
     "  --warmup W      untimed runs first (default 3)\n"
     "  --json          print one JSON object instead of text\n"
+    "  --max-arena-mb N  refuse a model needing a larger arena (default 1024)\n"
     "  --list-kernels  print the kernel sets and whether this CPU has each\n"
     "                  (VITRT_KERNELS=NAME forces one)\n";
 
 struct Options {
   std::string model;
-  int threads = vt::default_threads(), runs = 20, warmup = 3;
+  int threads = vt::default_threads(), runs = 20, warmup = 3, max_arena_mb = vt::kDefaultMaxArenaMb;
   bool json = false;
 };
 
@@ -47,6 +48,8 @@ Options parse_args(int argc, char** argv) {
     else if (arg == "--runs") o.runs = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, 1000000);
     else if (arg == "--warmup") o.warmup = vt::parse_int(arg, vt::flag_value(argc, argv, i), 0, 1000000);
     else if (arg == "--json") o.json = true;
+    else if (arg == "--max-arena-mb")
+      o.max_arena_mb = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, vt::kMaxArenaMbFlag);
     else if (arg.size() > 1 && arg[0] == '-') throw vt::UsageError("unknown option '" + arg + "'");
     else if (o.model.empty()) o.model = arg;
     else throw vt::UsageError("unexpected argument '" + arg + "'");
@@ -127,7 +130,7 @@ int run(int argc, char** argv) {
   const Options o = parse_args(argc, argv);
   vt::AlignedBuffer file = vt::read_file(o.model, "model");
   const std::string kernels = kernel_set(file);
-  vt::Session session(std::move(file), o.model, o.threads);
+  vt::Session session(std::move(file), o.model, o.threads, vt::arena_mb_to_bytes(o.max_arena_mb));
   const std::vector<float> input = bench_input(session.input_count());
 
   for (int i = 0; i < o.warmup; ++i) session.run(input.data());

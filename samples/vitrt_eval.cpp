@@ -1,6 +1,6 @@
 // vitrt-eval: accuracy of a vitrt model on an ImageFolder tree.
 //
-//   vitrt-eval MODEL DIR [--json] [--compare OTHER_MODEL] [--threads N]
+//   vitrt-eval MODEL DIR [--json] [--compare OTHER_MODEL] [--threads N] [--max-arena-mb N]
 //
 // DIR holds one subfolder per class; as in torchvision's ImageFolder, the
 // class index is the folder's position in byte-order sorted folder names and
@@ -30,18 +30,19 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kUsage[] =
-    "usage: vitrt-eval MODEL DIR [--json] [--compare OTHER_MODEL] [--threads N]\n"
+    "usage: vitrt-eval MODEL DIR [--json] [--compare OTHER_MODEL] [--threads N] [--max-arena-mb N]\n"
     "  DIR                    ImageFolder tree: one subfolder per class, in sorted order\n"
     "  --json                 print one JSON object {\"top1\", \"top5\", \"n\", ...} instead of text\n"
     "  --compare OTHER_MODEL  also run OTHER_MODEL: its accuracy, top-1 agreement, mean logit cosine\n"
-    "  --threads N            worker threads per model (default: all cores)\n";
+    "  --threads N            worker threads per model (default: all cores)\n"
+    "  --max-arena-mb N       refuse a model needing a larger arena (default 1024)\n";
 
 constexpr int kTopK = 5;
 
 struct Options {
   std::string model, dir, compare;
   bool json = false;
-  int threads = vt::default_threads();
+  int threads = vt::default_threads(), max_arena_mb = vt::kDefaultMaxArenaMb;
 };
 
 Options parse_args(int argc, char** argv) {
@@ -52,6 +53,8 @@ Options parse_args(int argc, char** argv) {
     if (arg == "--json") o.json = true;
     else if (arg == "--compare") o.compare = vt::flag_value(argc, argv, i);
     else if (arg == "--threads") o.threads = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, vt::kMaxThreads);
+    else if (arg == "--max-arena-mb")
+      o.max_arena_mb = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, vt::kMaxArenaMbFlag);
     else if (arg.size() > 1 && arg[0] == '-') throw vt::UsageError("unknown option '" + arg + "'");
     else positional.push_back(arg);
   }
@@ -136,11 +139,17 @@ struct Evaluated {
   vt::PreprocessSpec spec;
   long top1 = 0, topk = 0;
 
-  Evaluated(const std::string& path, int threads)
-      : session(std::make_unique<vt::Session>(path, threads)), spec(vt::spec_from_info(session->info())) {}
+  Evaluated(const std::string& path, int threads, std::size_t max_arena_bytes)
+      : session(std::make_unique<vt::Session>(path, threads, max_arena_bytes)),
+        spec(vt::spec_from_info(session->info())) {}
 
-  const float* run(const std::vector<float>& input, int label) {
-    const float* logits = session->run(input.data());
+  const float* run(const std::vector<float>& input, int label, const std::string& path) {
+    const float* logits = nullptr;
+    try {
+      logits = session->run(input.data());
+    } catch (const std::runtime_error& e) {  // a NaN/Inf logit: name the image
+      throw std::runtime_error(path + ": " + e.what());
+    }
     const int rank = rank_of(logits, session->info().num_classes, label);
     top1 += rank == 0;
     topk += rank < kTopK;
@@ -149,9 +158,10 @@ struct Evaluated {
 };
 
 bool same_preprocessing(const vt::PreprocessSpec& a, const vt::PreprocessSpec& b) {
+  const int n = std::min(a.channels, 4);  // the spec holds 4; models may have up to 16 channels
   return a.height == b.height && a.width == b.width && a.channels == b.channels && a.resize == b.resize &&
          a.interpolation == b.interpolation && a.crop_pct == b.crop_pct &&
-         std::equal(a.mean, a.mean + a.channels, b.mean) && std::equal(a.std, a.std + a.channels, b.std);
+         std::equal(a.mean, a.mean + n, b.mean) && std::equal(a.std, a.std + n, b.std);
 }
 
 void check_compatible(const vitrt_info& a, const vitrt_info& b, const Options& o) {
@@ -171,10 +181,10 @@ int run(int argc, char** argv) {
     return 0;
   }
   const Options o = parse_args(argc, argv);
-  Evaluated main_model(o.model, o.threads);
+  Evaluated main_model(o.model, o.threads, vt::arena_mb_to_bytes(o.max_arena_mb));
   std::unique_ptr<Evaluated> other;
   if (!o.compare.empty()) {
-    other = std::make_unique<Evaluated>(o.compare, o.threads);
+    other = std::make_unique<Evaluated>(o.compare, o.threads, vt::arena_mb_to_bytes(o.max_arena_mb));
     check_compatible(main_model.session->info(), other->session->info(), o);
   }
   const int classes = main_model.session->info().num_classes;
@@ -193,12 +203,12 @@ int run(int argc, char** argv) {
   for (std::size_t i = 0; i < n; ++i) {
     const vt::PlanarImage img = vt::load_image(samples[i].path, channels);
     const std::vector<float> x = vt::preprocess(img, main_model.spec);
-    const float* logits = main_model.run(x, samples[i].label);
+    const float* logits = main_model.run(x, samples[i].label, samples[i].path);
     if (other) {
       // The runtime reuses its logits buffer: copy before the next run.
       const std::vector<float> mine(logits, logits + classes);
       const std::vector<float> x_other = shared_input ? std::vector<float>() : vt::preprocess(img, other->spec);
-      const float* theirs = other->run(shared_input ? x : x_other, samples[i].label);
+      const float* theirs = other->run(shared_input ? x : x_other, samples[i].label, samples[i].path);
       agree += argmax(mine.data(), classes) == argmax(theirs, classes);
       cosine_sum += cosine(mine.data(), theirs, classes);
     }

@@ -2,6 +2,7 @@
 //
 //   vitrt-run MODEL (IMAGE... | --tensor X.npy) [--top-k K]
 //             [--logits-out Y.npy] [--threads N] [--dump-input Z.npy]
+//             [--max-arena-mb N]
 //   vitrt-run --list-kernels
 //
 // stdout: "arena: N bytes" (before inference), then per input its name and
@@ -31,13 +32,14 @@ constexpr char kUsage[] =
     "  --logits-out Y.npy  write float32 [N, classes] logits\n"
     "  --threads N         worker threads (default: all cores)\n"
     "  --dump-input Z.npy  write the preprocessed [N, C, H, W] input (debugging)\n"
+    "  --max-arena-mb N    refuse a model needing a larger arena (default 1024)\n"
     "  --list-kernels      print the kernel sets and whether this CPU has each\n"
     "                      (VITRT_KERNELS=NAME forces one)\n";
 
 struct Options {
   std::string model, tensor, logits_out, dump_input;
   std::vector<std::string> images;
-  int top_k = 5, threads = vt::default_threads();
+  int top_k = 5, threads = vt::default_threads(), max_arena_mb = vt::kDefaultMaxArenaMb;
 };
 
 Options parse_args(int argc, char** argv) {
@@ -50,6 +52,8 @@ Options parse_args(int argc, char** argv) {
     else if (arg == "--logits-out") o.logits_out = vt::flag_value(argc, argv, i);
     else if (arg == "--threads") o.threads = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, vt::kMaxThreads);
     else if (arg == "--dump-input") o.dump_input = vt::flag_value(argc, argv, i);
+    else if (arg == "--max-arena-mb")
+      o.max_arena_mb = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, vt::kMaxArenaMbFlag);
     else if (arg.size() > 1 && arg[0] == '-') throw vt::UsageError("unknown option '" + arg + "'");
     else positional.push_back(arg);
   }
@@ -76,6 +80,10 @@ Inputs load_tensor(const std::string& path, const vitrt_info& info) {
                              std::to_string(info.channels) + ", " + std::to_string(info.image_h) + ", " +
                              std::to_string(info.image_w) + "]");
   }
+  const auto bad = std::find_if(a.data.begin(), a.data.end(), [](float v) { return !std::isfinite(v); });
+  if (bad != a.data.end())
+    throw std::runtime_error("'" + path + "' holds a NaN or infinite value (flat index " +
+                             std::to_string(bad - a.data.begin()) + ")");
   Inputs in;
   for (int64_t n = 0; n < a.shape[0]; ++n) in.names.push_back(path + "[" + std::to_string(n) + "]");
   in.data = std::move(a.data);
@@ -120,7 +128,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   const Options o = parse_args(argc, argv);
-  vt::Session session(o.model, o.threads);
+  vt::Session session(o.model, o.threads, vt::arena_mb_to_bytes(o.max_arena_mb));
   const vitrt_info& info = session.info();
   std::printf("arena: %zu bytes\n", session.arena_bytes());
 
@@ -132,7 +140,12 @@ int run(int argc, char** argv) {
   const int classes = info.num_classes;
   std::vector<float> all_logits;
   for (int64_t i = 0; i < n; ++i) {
-    const float* logits = session.run(in.data.data() + i * session.input_count());
+    const float* logits = nullptr;
+    try {
+      logits = session.run(in.data.data() + i * session.input_count());
+    } catch (const std::runtime_error& e) {  // a NaN/Inf logit: name the input
+      throw std::runtime_error(in.names[i] + ": " + e.what());
+    }
     all_logits.insert(all_logits.end(), logits, logits + classes);
     std::printf("%s\n", in.names[i].c_str());
     print_top_k(logits, classes, o.top_k, session);

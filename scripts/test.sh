@@ -3,6 +3,10 @@
 #   1. host: build everything in build/ (Release), run every ctest label
 #   2. aarch64: cross-build the runtime core, run its unit tests under qemu
 #   3. cortex-m55: build the core + samples/firmware (link and no-heap check)
+#   4. sanitize: everything again with ASan + UBSan (-fno-sanitize-recover) in
+#      build-san/, the whole ctest suite
+#   5. fuzz: the libFuzzer harnesses (clang) in build-fuzz/, each for
+#      VITRT_FUZZ_SECONDS (default 60) from generated seeds (ctest label fuzz)
 # Every stage runs even when an earlier one fails; the exit code is non-zero
 # if any failed. VITRT_JOBS (default 2) sets build and test parallelism.
 set -euo pipefail
@@ -31,9 +35,23 @@ cortex_m55() {
     cmake --build build-m55 --parallel "$jobs"
 }
 
+sanitize() {
+  cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVITRT_SANITIZE=ON &&
+    cmake --build build-san --parallel "$jobs" &&
+    ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-san --output-on-failure --no-tests=error \
+      --parallel "$jobs"
+}
+
+fuzz() {
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DVITRT_FUZZ=ON -DVITRT_BUILD_TESTS=OFF -DVITRT_FUZZ_SECONDS="${VITRT_FUZZ_SECONDS:-60}" &&
+    cmake --build build-fuzz --parallel "$jobs" &&
+    ctest --test-dir build-fuzz --output-on-failure --no-tests=error --parallel "$jobs" -L fuzz
+}
+
 summary=""
 failed=0
-for stage in host aarch64 cortex_m55; do
+for stage in host aarch64 cortex_m55 sanitize fuzz; do
   echo "=== test.sh: $stage"
   start=$SECONDS
   if "$stage" </dev/null; then result=PASS; else result=FAIL; failed=1; fi

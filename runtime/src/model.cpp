@@ -14,9 +14,12 @@ namespace s = schema;
 
 constexpr uint32_t kSchemaVersion = 1;
 constexpr uint64_t kTensorAlignment = 64;
-constexpr int64_t kMaxImage = 65536, kMaxChannels = 64, kMaxDim = 16384, kMaxDepth = 1024;
-constexpr int64_t kMaxHeads = 1024, kMaxMlp = 65536, kMaxTokens = 16384, kMaxClasses = 1000000;
-constexpr int64_t kMaxPatchLen = 65536, kMaxInner = 65536;
+// Config limits: vitrt.h documents them; the converter applies the same.
+constexpr int64_t kMaxImage = VITRT_MAX_IMAGE_SIDE, kMaxChannels = VITRT_MAX_CHANNELS;
+constexpr int64_t kMaxPatch = VITRT_MAX_PATCH, kMaxDim = VITRT_MAX_DIM, kMaxDepth = VITRT_MAX_DEPTH;
+constexpr int64_t kMaxHeads = VITRT_MAX_HEADS, kMaxMlp = VITRT_MAX_MLP, kMaxTokens = VITRT_MAX_TOKENS;
+constexpr int64_t kMaxClasses = VITRT_MAX_CLASSES;
+constexpr int64_t kMaxPatchLen = kMaxChannels * kMaxPatch * kMaxPatch;
 constexpr int64_t kMaxStemConvs = 16, kMaxKernel = 16, kMaxStemFloats = int64_t{1} << 28;
 constexpr int kMaxRank = 4;
 
@@ -194,8 +197,8 @@ void check_config(Checker& c, const s::Config& cf, Dims& d) {
   if (!(c.int_field("image_h", cf.image_h(), kMaxImage) &&
         c.int_field("image_w", cf.image_w(), kMaxImage) &&
         c.int_field("channels", cf.channels(), kMaxChannels) &&
-        c.int_field("patch_h", cf.patch_h(), cf.image_h()) &&
-        c.int_field("patch_w", cf.patch_w(), cf.image_w()) &&
+        c.int_field("patch_h", cf.patch_h(), cf.image_h() < kMaxPatch ? cf.image_h() : kMaxPatch) &&
+        c.int_field("patch_w", cf.patch_w(), cf.image_w() < kMaxPatch ? cf.image_w() : kMaxPatch) &&
         c.int_field("dim", cf.dim(), kMaxDim) && c.int_field("depth", cf.depth(), kMaxDepth) &&
         c.int_field("heads", cf.heads(), kMaxHeads) &&
         c.int_field("head_dim", cf.head_dim(), kMaxDim) &&
@@ -215,7 +218,9 @@ void check_config(Checker& c, const s::Config& cf, Dims& d) {
   const int64_t inner = int64_t{cf.heads()} * cf.head_dim();
   if (!(c.int_field("(tokens)", patches + prefix, kMaxTokens) &&
         c.int_field("(channels*patch_h*patch_w)", patch_len, kMaxPatchLen) &&
-        c.int_field("(heads*head_dim)", inner, kMaxInner)))
+        c.int_field("(heads*head_dim)", inner, kMaxDim) &&
+        c.int_field("(depth*heads*tokens^2)", int64_t{cf.depth()} * cf.heads() * (patches + prefix) *
+                                                  (patches + prefix), VITRT_MAX_ATTENTION)))
     return;
 
   const auto np = static_cast<int>(cf.norm_placement());
@@ -283,6 +288,13 @@ void check_preprocess(Checker& c, const s::Preprocess* p, int32_t channels) {
     c.error(VITRT_ERR_INVALID_MODEL) << "preprocess: mean/std need " << channels << " values";
     return;
   }
+  for (uint32_t i = 0; mean && i < mean->size(); ++i) {
+    const float v = mean->Get(i);
+    if (!(v >= -FLT_MAX && v <= FLT_MAX)) {
+      c.error(VITRT_ERR_INVALID_MODEL) << "preprocess.mean[" << i << "]: not finite";
+      return;
+    }
+  }
   for (uint32_t i = 0; std && i < std->size(); ++i) {
     const float v = std->Get(i);
     if (!(positive_finite(v) || positive_finite(-v))) {
@@ -292,8 +304,14 @@ void check_preprocess(Checker& c, const s::Preprocess* p, int32_t channels) {
   }
   const auto resize = static_cast<int>(p->resize());
   const auto interp = static_cast<int>(p->interpolation());
-  if (resize < 0 || resize > 1 || interp < 0 || interp > 1 || !positive_finite(p->crop_pct()))
-    c.error(VITRT_ERR_INVALID_MODEL) << "preprocess: bad resize/interpolation/crop_pct";
+  if (resize < 0 || resize > 1 || interp < 0 || interp > 1) {
+    c.error(VITRT_ERR_INVALID_MODEL) << "preprocess: bad resize/interpolation";
+    return;
+  }
+  // Hosts compute floor(image side / crop_pct) in int: keep it small.
+  const float crop = p->crop_pct();
+  if (!(crop >= VITRT_MIN_CROP_PCT && crop <= 1.f))
+    c.error(VITRT_ERR_INVALID_MODEL) << "preprocess.crop_pct: outside 0.1..1";
 }
 
 void check_blocks(Checker& c, const s::Model& m, const Dims& d) {

@@ -2,6 +2,7 @@
 // becomes one stderr line and a non-zero exit code.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,11 @@ int parse_int(const std::string& flag, const std::string& value, int min_value, 
 // the runtime's 1..kMaxThreads.
 int default_threads();
 constexpr int kMaxThreads = 64;  // the runtime's limit (vitrt_set_parallel)
+
+// Arena cap of every tool (--max-arena-mb): what a model may make it allocate.
+constexpr int kDefaultMaxArenaMb = 1024;
+constexpr int kMaxArenaMbFlag = 1 << 20;  // 1 TiB: --max-arena-mb's upper bound
+inline std::size_t arena_mb_to_bytes(int mb) { return std::size_t(mb) << 20; }
 
 // Prints every kernel set of this build and whether this CPU supports it
 // ("NAME yes" / "NAME no: reason"), for --list-kernels.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -25,7 +26,77 @@ double shortest_decimal(float v) {
   return std::strtod(buf, nullptr);
 }
 
+bool starts_with(const uint8_t* p, size_t n, const char* magic, size_t len) {
+  return n >= len && std::memcmp(p, magic, len) == 0;
+}
+
+// Formats stb_image could read (but this build does not), named in the error.
+const char* other_format(const uint8_t* p, size_t n) {
+  if (starts_with(p, n, "BM", 2)) return "BMP";
+  if (starts_with(p, n, "GIF8", 4)) return "GIF";
+  if (starts_with(p, n, "8BPS", 4)) return "PSD";
+  if (starts_with(p, n, "#?RADIANCE", 10) || starts_with(p, n, "#?RGBE", 6)) return "HDR";
+  if (starts_with(p, n, "\x53\x80\xf6\x34", 4)) return "PIC";
+  if (starts_with(p, n, "II*\0", 4) || starts_with(p, n, "MM\0*", 4)) return "TIFF";
+  if (n >= 12 && starts_with(p, n, "RIFF", 4) && std::memcmp(p + 8, "WEBP", 4) == 0) return "WebP";
+  if (n >= 2 && p[0] == 'P' && p[1] >= '1' && p[1] <= '7') return "PNM (PBM/PGM/PPM)";
+  return nullptr;
+}
+
 }  // namespace
+
+ImageFormat sniff_image(const uint8_t* data, size_t size, std::string* other) {
+  if (starts_with(data, size, "\x89PNG\r\n\x1a\n", 8)) return ImageFormat::Png;
+  if (starts_with(data, size, "\xff\xd8\xff", 3)) return ImageFormat::Jpeg;
+  const char* name = other_format(data, size);
+  if (other) *other = name ? name : "";
+  return ImageFormat::Other;
+}
+
+// stb_image 2.27 trusts a DHT segment's 16 code counts: a sum above 256
+// overruns its 256-entry Huffman tables. So walk every marker segment as stb
+// does (by its length; scans up to the next marker, as progressive files put
+// DHT between scans) and check each table before stb sees it.
+std::string jpeg_huffman_error(const uint8_t* p, size_t n) {
+  size_t i = 2;  // after SOI
+  while (i + 1 < n) {
+    if (p[i] != 0xFF) {  // entropy-coded data: on to the next 0xFF
+      const void* ff = std::memchr(p + i, 0xFF, n - i);
+      if (!ff) return "";
+      i = size_t(static_cast<const uint8_t*>(ff) - p);
+      continue;
+    }
+    const uint8_t m = p[i + 1];
+    if (m == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    // Stuffed 0xFF, RSTn, TEM, SOI carry no length.
+    if (m == 0x00 || (m >= 0xD0 && m <= 0xD8) || m == 0x01) {
+      i += 2;
+      continue;
+    }
+    if (m == 0xD9) return "";  // EOI
+    if (i + 4 > n) return "";  // truncated: stb reports it
+    const size_t len = size_t(p[i + 2]) << 8 | p[i + 3];
+    if (len < 2) return "marker segment shorter than its length field";
+    const size_t end = std::min(i + 2 + len, n);
+    if (m == 0xC4) {
+      for (size_t t = i + 4; t < end;) {
+        if (end - t < 17) return "truncated Huffman table";
+        const int cls = p[t] >> 4, id = p[t] & 15;
+        size_t codes = 0;
+        for (int k = 1; k <= 16; ++k) codes += p[t + k];
+        if (cls > 1 || id > 3) return "Huffman table class/id out of range";
+        if (codes > 256) return "Huffman table with " + std::to_string(codes) + " codes (at most 256)";
+        if (end - t - 17 < codes) return "truncated Huffman table";
+        t += 17 + codes;
+      }
+    }
+    i += 2 + len;
+  }
+  return "";
+}
 
 PreprocessSpec spec_from_info(const vitrt_info& info) {
   PreprocessSpec spec;
@@ -62,15 +133,40 @@ PlanarImage to_planar(const uint8_t* pixels, int height, int width, int src_chan
   return img;
 }
 
+PlanarImage decode_image(const uint8_t* data, size_t size, const std::string& name, int channels) {
+  const std::string what = "image '" + name + "': ";
+  if (size > size_t(std::numeric_limits<int>::max())) throw std::runtime_error(what + "file too large");
+  std::string other;
+  const ImageFormat format = sniff_image(data, size, &other);
+  if (format == ImageFormat::Other)
+    throw std::runtime_error(what + (other.empty() ? "not a PNG or JPEG file"
+                                                   : other + " is not supported, only PNG and JPEG"));
+  if (format == ImageFormat::Jpeg) {
+    const std::string bad = jpeg_huffman_error(data, size);
+    if (!bad.empty()) throw std::runtime_error(what + "corrupt JPEG (" + bad + ")");
+  }
+  // The header's size, before stb allocates for it: a few bytes may declare
+  // gigapixels.
+  int w = 0, h = 0, n = 0;
+  if (!stbi_info_from_memory(data, int(size), &w, &h, &n))
+    throw std::runtime_error(what + "cannot decode (" + stbi_failure_reason() + ")");
+  if (w < 1 || h < 1) throw std::runtime_error(what + "has no pixels");
+  if (w > kMaxImageSide || h > kMaxImageSide || int64_t(w) * h > kMaxImagePixels)
+    throw std::runtime_error(what + std::to_string(w) + "x" + std::to_string(h) + " pixels, above the limit (" +
+                             std::to_string(kMaxImageSide) + " a side, " + std::to_string(kMaxImagePixels >> 20) +
+                             " Mpixels)");
+  // Always decode to RGB: stb replicates grey, expands palettes, drops alpha.
+  int dw = 0, dh = 0;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, int(size), &dw, &dh, &n, 3),
+                                                  &stbi_image_free);
+  if (!pixels) throw std::runtime_error(what + "cannot decode (" + stbi_failure_reason() + ")");
+  if (dw != w || dh != h) throw std::runtime_error(what + "decoded size differs from its header");
+  return to_planar(pixels.get(), h, w, 3, channels);
+}
+
 PlanarImage load_image(const std::string& path, int channels) {
   const AlignedBuffer file = read_file(path, "image");
-  if (file.size() > size_t(std::numeric_limits<int>::max())) throw std::runtime_error("image '" + path + "': file too large");
-  int w = 0, h = 0, n = 0;
-  // Always decode to RGB: stb replicates grey, expands palettes, drops alpha.
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_memory(file.data(), int(file.size()), &w, &h, &n, 3), &stbi_image_free);
-  if (!pixels) throw std::runtime_error("image '" + path + "': cannot decode (" + stbi_failure_reason() + ")");
-  return to_planar(pixels.get(), h, w, 3, channels);
+  return decode_image(file.data(), file.size(), path, channels);
 }
 
 PlanarImage resize_window(const PlanarImage& img, int out_h, int out_w, Interpolation interpolation,
@@ -99,7 +195,8 @@ void shorter_side_size(const PreprocessSpec& spec, int in_h, int in_w, int& out_
 
 std::vector<float> preprocess(const PlanarImage& img, const PreprocessSpec& spec) {
   if (img.channels != spec.channels) throw std::logic_error("preprocess: channel mismatch");
-  if (spec.height < 1 || spec.width < 1 || !(spec.crop_pct > 0))
+  if (img.height < 1 || img.width < 1) throw std::runtime_error("image has no pixels");
+  if (spec.height < 1 || spec.width < 1 || spec.channels < 1 || spec.channels > 4 || !(spec.crop_pct > 0))
     throw std::runtime_error("model has an invalid preprocessing spec");
   int out_h = spec.height, out_w = spec.width;
   if (spec.resize == ResizeMode::ShorterSideCrop) shorter_side_size(spec, img.height, img.width, out_h, out_w);

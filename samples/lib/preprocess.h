@@ -1,6 +1,6 @@
 // Image -> model input, matching the timm/torchvision evaluation transform
 // on float images:
-//   decode (stb_image) -> RGB, or PIL-style 'L' for 1-channel models
+//   decode (stb_image, PNG and JPEG only) -> RGB, or PIL-style 'L' for 1-channel models
 //   -> float / 255
 //   -> resize = F.interpolate(mode, align_corners=False, antialias=True)
 //   -> centre crop (ShorterSideCrop) -> (x - mean) / std, NCHW.
@@ -10,6 +10,7 @@
 // crop is wider than the resized image.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -42,7 +43,25 @@ struct PlanarImage {
 // (3: RGB, alpha dropped; 1: PIL's 'L' luma). `src_channels` is 3 or 4.
 PlanarImage to_planar(const uint8_t* pixels, int height, int width, int src_channels, int channels);
 
-// Decode an image file (anything stb_image reads) to `channels`.
+// Images are untrusted (cameras, disks): only PNG and JPEG are decoded, and
+// only up to these sizes, checked from the header before decoding.
+constexpr int kMaxImageSide = 16384;
+constexpr int64_t kMaxImagePixels = int64_t{64} << 20;  // 64 Mpixels: 768 MiB as planar RGB floats
+
+enum class ImageFormat { Png, Jpeg, Other };
+// By magic bytes; for Other, `other` (if given) gets a name stb_image would
+// have known the format by ("BMP", "TIFF", ...), or "".
+ImageFormat sniff_image(const uint8_t* data, size_t size, std::string* other = nullptr);
+
+// Why stb_image must not see this JPEG's Huffman tables, or "" when they
+// are sound (each table at most 256 codes, in bounds, class/id in range).
+std::string jpeg_huffman_error(const uint8_t* data, size_t size);
+
+// Decodes PNG or JPEG bytes to `channels`; `name` labels errors. Throws for
+// other formats, oversized or empty images and corrupt files.
+PlanarImage decode_image(const uint8_t* data, size_t size, const std::string& name, int channels);
+
+// decode_image of a file's contents.
 PlanarImage load_image(const std::string& path, int channels);
 
 // Antialiased resampling (resample.h) of `img` to a virtual `out_h` x `out_w`

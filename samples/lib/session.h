@@ -21,10 +21,13 @@ class Session {
     void* ctx;
   };
 
-  // Throws std::runtime_error carrying the runtime's vitrt_last_error().
-  Session(const std::string& model_path, int threads, Observer observer = {});
+  // Throws std::runtime_error carrying the runtime's vitrt_last_error(), or
+  // when the model needs an arena above `max_arena_bytes` (a model file is
+  // untrusted: a small one may ask for gigabytes).
+  Session(const std::string& model_path, int threads, std::size_t max_arena_bytes, Observer observer = {});
   // A model file already in memory; `name` labels it in errors.
-  Session(AlignedBuffer file, const std::string& name, int threads, Observer observer = {});
+  Session(AlignedBuffer file, const std::string& name, int threads, std::size_t max_arena_bytes,
+          Observer observer = {});
   // The runtime handle may point into itself; keep it in place.
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -34,7 +37,8 @@ class Session {
   std::size_t arena_bytes() const { return arena_.size(); }
   std::size_t input_count() const { return std::size_t(info_.channels) * info_.image_h * info_.image_w; }
 
-  // One [1, C, H, W] input (input_count() floats) -> num_classes logits.
+  // One [1, C, H, W] input (input_count() floats) -> num_classes logits;
+  // throws when the input or a logit is NaN or infinite.
   const float* run(const float* input);
   // Class label, or nullptr when the model has none.
   const char* label(int i) const { return vitrt_label(&model_, i); }

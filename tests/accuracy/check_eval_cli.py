@@ -4,7 +4,7 @@
 usage: check_eval_cli.py --convert VITRT_CONVERT --run VITRT_RUN --eval VITRT_EVAL WORKDIR
 
 Random timm-layout checkpoints (tests/python/timm_vit.py) are converted to
-vitrt models; a 7-class tree of random PNG/JPEG/BMP images, with class
+vitrt models; a 7-class tree of random PNG/JPEG images, with class
 folder names whose byte order differs from case-insensitive order, a nested
 folder and non-image files, is listed as torchvision's ImageFolder does
 (re-implemented below: torchvision is not installed). The expected numbers
@@ -69,7 +69,7 @@ def make_tree(root, rng):
     for i, name in enumerate(CLASS_DIRS):
         d = os.path.join(root, name)
         os.makedirs(os.path.join(d, 'nested'))
-        for j, (rel, fmt) in enumerate([('b.png', 'PNG'), ('a.JPG', 'JPEG'), ('c.bmp', 'BMP'),
+        for j, (rel, fmt) in enumerate([('b.png', 'PNG'), ('a.JPG', 'JPEG'), ('c.jpeg', 'JPEG'),
                                         ('nested/d.png', 'PNG')][:2 + i % 3]):
             h, w = rng.integers(12, 40, size=2)
             Image.fromarray(rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)).save(os.path.join(d, rel), fmt)

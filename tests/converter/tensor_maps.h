@@ -2,8 +2,11 @@
 // non-symmetric tensor fills (so any permutation shows) in a TensorMap.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,28 @@ inline HParams heads(int n) {
   HParams h;
   h.heads.set(n, "--heads");
   return h;
+}
+
+// Runs `map` on copies of `m` with each tensor in turn replaced by one of
+// the wrong rank or with zero / unit dimensions, as a hostile checkpoint may
+// hold. The mapper must refuse with a runtime_error (or cope); anything else
+// - an out_of_range, a crash - fails the test.
+template <typename Map>
+void check_wrong_shapes(const TensorMap& m, const Map& map) {
+  for (const auto& [name, t] : m) {
+    const size_t rank = t.shape.size();
+    const std::vector<int64_t> shapes[] = {{}, {1}, {1, 1, 1, 1, 1}, std::vector<int64_t>(rank, 0),
+                                           std::vector<int64_t>(rank, 1)};
+    for (const auto& shape : shapes) {
+      TensorMap bad = m;
+      put(bad, name, shape, 0.5f);
+      INFO(name << " as " << shape_string(shape));
+      try {
+        map(bad);
+      } catch (const std::runtime_error&) {
+      }
+    }
+  }
 }
 
 }  // namespace vitrt::conv::test

@@ -135,3 +135,14 @@ TEST_CASE("google: the vit_jax preprocessing unless flags say otherwise", "[unit
   CHECK(c.model.preprocess.std == std::vector<float>(size_t(C), 0.5f));
   CHECK(c.model.preprocess.resize == 0);
 }
+
+TEST_CASE("google: a tensor of the wrong rank or size is an error, never a crash", "[unit]") {
+  TensorMap t = tiny_flax();
+  HParams hp;
+  hp.image_h.set(4, "--image-size");
+  hp.image_w.set(6, "--image-size");
+  check_wrong_shapes(t, [&](const TensorMap& m) { map_google_vit(m, hp); });
+  // A 0-d pre_logits/kernel used to be indexed unchecked.
+  put(t, "pre_logits/kernel", {}, 0.5f);
+  CHECK_THROWS_WITH(map_google_vit(t, hp), Catch::Contains("'pre_logits/kernel' has shape [], expected 2 dimensions"));
+}

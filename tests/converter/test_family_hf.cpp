@@ -95,3 +95,8 @@ TEST_CASE("jeonsworld: same layout, eps 1e-6", "[unit]") {
   mean.pool.set(Pool::Mean, "--pool");
   CHECK_THROWS_WITH(map_jeonsworld_vit(t, mean), Catch::Contains("class token"));
 }
+
+TEST_CASE("hf, jeonsworld: a tensor of the wrong rank or size is an error, never a crash", "[unit]") {
+  check_wrong_shapes(tiny(true, "vit."), [](const TensorMap& m) { map_hf_vit(m, heads(2)); });
+  check_wrong_shapes(tiny(false, "transformer."), [](const TensorMap& m) { map_jeonsworld_vit(m, heads(4)); });
+}

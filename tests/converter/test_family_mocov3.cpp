@@ -8,6 +8,7 @@
 #include "families.h"
 #include "family_mocov3.h"
 #include "sincos.h"
+#include "tensor_maps.h"
 #include "timm_arch.h"
 
 using namespace vitrt::conv;
@@ -181,4 +182,23 @@ TEST_CASE("mocov3: detection and stray tensors", "[mocov3]") {
   t = pretraining();
   put(t, "base_encoder.head.9.bias", {8});
   CHECK_THROWS_WITH(map_mocov3_vit(t, heads(2)), Catch::Contains("head.9.bias"));
+}
+
+TEST_CASE("mocov3: a tensor of the wrong rank or size is an error, never a crash", "[mocov3]") {
+  // A 0-d head.weight used to be indexed unchecked.
+  TensorMap t;
+  put_encoder(t, "", false);
+  put(t, "head.weight", {});
+  CHECK_THROWS_WITH(map_mocov3_vit(t, heads(4)), Catch::Contains("tensor 'head.weight' has shape [], expected [*, 16]"));
+  // Zero channels used to divide by zero when folding a BatchNorm.
+  t = pretraining();
+  test::put(t, "base_encoder.head.0.weight", {0, D}, 0.1f);
+  for (const char* n : {"running_mean", "running_var", "weight", "bias"})
+    test::put(t, std::string("base_encoder.head.1.") + n, {0}, 0.1f);
+  CHECK_THROWS_WITH(map_mocov3_vit(t, heads(2)), Catch::Contains("channel count 0 is out of range"));
+
+  t.clear();
+  put_encoder(t, "", false);
+  test::check_wrong_shapes(t, [](const TensorMap& m) { map_mocov3_vit(m, heads(4)); });
+  test::check_wrong_shapes(pretraining(), [](const TensorMap& m) { map_mocov3_vit(m, heads(2)); });
 }

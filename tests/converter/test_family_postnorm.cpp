@@ -98,3 +98,7 @@ TEST_CASE("postnorm: patch size from the flag, heads required", "[unit]") {
   put(lucid, "transformer.layers.0.0.fn.fn.to_qkv.weight", {3 * D, D}, 0.f);
   CHECK_FALSE(is_postnorm_vit(lucid));
 }
+
+TEST_CASE("postnorm: a tensor of the wrong rank or size is an error, never a crash", "[unit]") {
+  check_wrong_shapes(tiny_seed(), [](const TensorMap& m) { map_postnorm_vit(m, heads(2)); });
+}

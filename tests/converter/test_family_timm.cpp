@@ -253,3 +253,11 @@ TEST_CASE("finish_model: preprocessing and labels", "[unit]") {
   h.labels.set({"a"}, "--labels l.txt");
   CHECK_THROWS_WITH(finish_model(m, h, notes), Catch::Contains("1 labels (from --labels l.txt)"));
 }
+
+TEST_CASE("timm: a tensor of the wrong rank or size is an error, never a crash", "[unit]") {
+  TensorMap t = tiny_vit();
+  put(t, "pre_logits.fc.weight", {3, 8}, 0.2f);  // the optional pre_logits layer too
+  put(t, "pre_logits.fc.bias", {3}, 0.3f);
+  put(t, "head.weight", {3, 3}, 0.4f);
+  check_wrong_shapes(t, [](const TensorMap& m) { map_timm_vit(m, heads(2)); });
+}

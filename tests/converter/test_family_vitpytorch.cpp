@@ -203,3 +203,9 @@ TEST_CASE("vitpytorch: detection", "[unit]") {
   CHECK_FALSE(is_vitpytorch(other));
   CHECK(is_vitpytorch(make({Layout::PreNorm})));
 }
+
+TEST_CASE("vitpytorch: a tensor of the wrong rank or size is an error, never a crash", "[unit]") {
+  check_wrong_shapes(make({}), [](const TensorMap& m) { map_vitpytorch(m, flags(2)); });
+  check_wrong_shapes(make({Layout::PreNorm, 24}), [](const TensorMap& m) { map_vitpytorch(m, flags(3)); });
+  check_wrong_shapes(make({Layout::New, D, false, false}), [](const TensorMap& m) { map_vitpytorch(m, flags(1)); });
+}

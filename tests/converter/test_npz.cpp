@@ -103,3 +103,21 @@ TEST_CASE("npz: stored and deflated arrays keep their slash-separated names", "[
   ZipArchive other(zip_builder::shared(zip_builder::build({{"a.npy", a, false}, {"notes.txt", "hi", false}})), "m.npz");
   CHECK_THROWS_WITH(read_npz(other, "m.npz"), "m.npz: entry 'notes.txt' is not a .npy array");
 }
+
+TEST_CASE("npy: sizes that overflow are errors naming the array", "[unit]") {
+  auto h = [](const std::string& descr, const std::string& shape) {
+    return "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }\n";
+  };
+  const std::string eight(8, '\0');
+  // 2^61 elements fit int64, their 2^64 bytes do not.
+  CHECK(error_of(npy(h("<f8", "(2305843009213693952,)"), eight)) ==
+        "x.npy: shape [2305843009213693952] of <f8 needs 2305843009213693952 x 8 bytes, the array has 8");
+  CHECK(error_of(npy(h("<f4", "(4611686018427387904, 4)"), eight)) ==
+        "x.npy: shape [4611686018427387904, 4] is too large");
+  // A zero dimension makes any other harmless.
+  CHECK(parse(npy(h("<f8", "(0, 4611686018427387904)"), "")).nbytes == 0);
+  // A v2 header length beyond the data.
+  std::string big = npy(h("<f4", "(1,)"), k1p5, 2);
+  big[11] = '\x7f';
+  CHECK(error_of(big) == "x.npy: truncated .npy header");
+}

@@ -3,24 +3,14 @@
 #include <cstring>
 
 #include "pickle.h"
+#include "pickle_stream.h"
 
 using namespace vitrt::conv;
 using K = PyValue::Kind;
+using pickle_stream::Stream;
+using pickle_stream::tensor;
 
 namespace {
-
-// Writes pickle opcodes; arguments are encoded as the pickle spec says.
-struct Stream {
-  std::string b;
-  Stream& op(uint8_t o) { b += char(o); return *this; }
-  Stream& le(uint64_t v, int n) { for (int i = 0; i < n; ++i) b += char(v >> (8 * i)); return *this; }
-  Stream& raw(const std::string& s) { b += s; return *this; }
-  Stream& proto(int v) { return op(0x80).le(uint64_t(v), 1); }
-  Stream& str(const std::string& s) { return op('X').le(s.size(), 4).raw(s); }        // BINUNICODE
-  Stream& short_str(const std::string& s) { return op(0x8c).le(s.size(), 1).raw(s); }  // SHORT_BINUNICODE
-  Stream& int1(int v) { return op('K').le(uint64_t(v), 1); }
-  Stream& global(const std::string& module, const std::string& name) { return op('c').raw(module + "\n" + name + "\n"); }
-};
 
 const PersistentLoad kNoPersistent = [](const PyRef&) -> PyRef { throw std::runtime_error("unexpected persistent id"); };
 
@@ -45,7 +35,8 @@ const PyRef& item(const PyRef& dict, const std::string& key) {
   return none;
 }
 
-// A float32 storage of 0, 1, ..., 11 under persistent id ('storage', torch.FloatStorage, '0', 'cpu', 12).
+// A float32 storage of 0, 1, ..., 11 under persistent id ('storage', torch.FloatStorage, '0', 'cpu', 12),
+// loaded once however often it is referenced, as read_torch_zip does.
 struct Storage {
   std::shared_ptr<std::vector<uint8_t>> bytes = std::make_shared<std::vector<uint8_t>>(48);
   Storage() {
@@ -56,7 +47,9 @@ struct Storage {
   }
   PersistentLoad loader() const {
     auto b = bytes;
-    return [b](const PyRef& pid) {
+    auto loaded = std::make_shared<PyRef>();
+    return [b, loaded](const PyRef& pid) {
+      if (*loaded) return *loaded;
       REQUIRE(pid->kind == K::Tuple);
       REQUIRE(pid->items.size() == 5);
       CHECK(pid->items[1]->text == "torch.FloatStorage");
@@ -66,24 +59,21 @@ struct Storage {
       s->tensor.shape = {pid->items[4]->integer};
       s->tensor.storage = b;
       s->tensor.nbytes = b->size();
-      return s;
+      return *loaded = s;
     };
   }
 };
 
-// _rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict()) as torch.save writes it.
-Stream tensor_pickle(int offset, std::vector<int> size, std::vector<int> stride, int numel = 12) {
+Stream tensor_pickle(int64_t offset, const std::vector<int64_t>& size, const std::vector<int64_t>& stride,
+                     int64_t numel = 12) {
   Stream s;
-  s.proto(2).global("torch._utils", "_rebuild_tensor_v2").op('(');
-  s.op('(').str("storage").global("torch", "FloatStorage").str("0").str("cpu").int1(numel).op('t').op('Q');
-  s.int1(offset);
-  s.op('(');
-  for (int d : size) s.int1(d);
-  s.op('t').op('(');
-  for (int d : stride) s.int1(d);
-  s.op('t').op(0x89).global("collections", "OrderedDict").op(')').op('R').op('t').op('R').op('.');
+  s.proto(2);
+  tensor(s, offset, size, stride, numel);
+  s.op('.');
   return s;
 }
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 
@@ -93,10 +83,10 @@ TEST_CASE("pickle: protocol 2 containers, numbers, strings and the memo", "[unit
   s.str("i").op('J').le(0xFFFFFFFE, 4);                              // -2
   s.str("long").op(0x8a).le(2, 1).le(0xFF7F, 2);                      // LONG1 -129
   s.str("f").op('G').raw(std::string("\x3f\xf8\0\0\0\0\0\0", 8));     // 1.5, big-endian
-  s.str("l").op(']').op('(').int1(1).op('M').le(300, 2).op('N').op('e');
+  s.str("l").op(']').op('q').le(1, 1).op('(').int1(1).op('M').le(300, 2).op('N').op('e');
   s.str("t").op(0x88).op(0x89).op(0x86);                             // (True, False)
   s.str("b").op('C').le(2, 1).raw("ab");
-  s.str("again").op('h').le(0, 1);                                   // the dict itself
+  s.str("l2").op('h').le(1, 1);                                      // the list again
   s.op('u').op('.');
   PyRef d = load(s.b);
   REQUIRE(d->kind == K::Dict);
@@ -111,8 +101,7 @@ TEST_CASE("pickle: protocol 2 containers, numbers, strings and the memo", "[unit
   CHECK(item(d, "t")->items[0]->integer == 1);
   CHECK(item(d, "b")->kind == K::Bytes);
   CHECK(item(d, "b")->text == "ab");
-  CHECK(item(d, "again") == d);  // shared, as in Python
-  d->entries.clear();             // break the cycle so the test does not leak
+  CHECK(item(d, "l2") == l);  // shared, as in Python
 }
 
 TEST_CASE("pickle: protocol 4 framing, MEMOIZE, STACK_GLOBAL and BUILD", "[unit]") {
@@ -226,4 +215,102 @@ TEST_CASE("pickle: storage dtypes", "[unit]") {
   CHECK(torch_storage_dtype("torch.LongStorage") == RawDType::I64);
   CHECK_FALSE(torch_storage_dtype("collections.OrderedDict"));
   CHECK_FALSE(torch_storage_dtype("os.system"));
+}
+
+// Hostile pickles, as a sanitizer + libFuzzer probe found them: each must be
+// a clear error, not a crash, a hang or a huge allocation.
+
+TEST_CASE("pickle: tensor views are bounded by their storage's actual bytes", "[unit]") {
+  Storage st;
+  const std::string beyond = "reaches beyond its storage of 12 elements";
+  // Stride 0 (a broadcast): 2^62 elements at one address. 2^62 * 4 bytes
+  // used to wrap to a 0-byte buffer that the gather then overran.
+  CHECK(has(error_of(tensor_pickle(0, {int64_t(1) << 62}, {0}).b, st.loader()), beyond));
+  // 2^28 elements from a 48-byte storage: a 1 GiB gather from a 300-byte pickle.
+  CHECK(has(error_of(tensor_pickle(0, {1 << 14, 1 << 14}, {0, 0}).b, st.loader()), beyond));
+  // The element count the persistent id claims is not what bounds the view.
+  CHECK(has(error_of(tensor_pickle(0, {1 << 20}, {0}, int64_t(1) << 40).b, st.loader()), beyond));
+  // A broadcast within the storage is fine.
+  CHECK(to_float(load(tensor_pickle(9, {3}, {0}).b, st.loader())->tensor, "b") == std::vector<float>{9, 9, 9});
+  // A negative offset is refused before it enters the extent sum, where it overflowed.
+  CHECK(has(error_of(tensor_pickle(INT64_MIN, {3}, {INT64_MAX / 2}).b, st.loader()), "at offset -9223372036854775808"));
+  CHECK(has(error_of(tensor_pickle(-1, {2}, {1}).b, st.loader()), beyond));
+  // An empty view may sit at the end of its storage, not beyond it.
+  CHECK(load(tensor_pickle(12, {0}, {1}).b, st.loader())->tensor.offset == 48);
+  CHECK(has(error_of(tensor_pickle(int64_t(1) << 60, {0, 3}, {3, 1}).b, st.loader()), beyond));
+  CHECK(has(error_of(tensor_pickle(13, {0}, {1}).b, st.loader()), beyond));
+  // A shape whose element count overflows names the pickle.
+  CHECK(error_of(tensor_pickle(0, {int64_t(1) << 32, int64_t(1) << 32}, {0, 0}).b, st.loader())
+            .rfind("m.pth: pickle offset ", 0) == 0);
+}
+
+TEST_CASE("pickle: gathers copy no more than the storages hold", "[unit]") {
+  Storage st;
+  // Size-1 dimensions take any stride and do not slow the gather down.
+  PyRef t = load(tensor_pickle(0, {1, 4, 1, 3}, {7, 1, 9, 4}).b, st.loader());
+  CHECK(to_float(t->tensor, "t") == std::vector<float>{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11});
+  // Two transposed views of one 48-byte storage would copy 96 bytes: a
+  // pickle could otherwise gather a large storage again and again.
+  Stream s;
+  s.proto(2).op(']').op('(');
+  tensor(s, 0, {4, 3}, {1, 4});
+  tensor(s, 0, {4, 3}, {1, 4});
+  s.op('e').op('.');
+  CHECK(has(error_of(s.b, st.loader()), "non-contiguous tensor views copy more bytes than their storages hold (48)"));
+}
+
+TEST_CASE("pickle: nesting is capped, and deep values are destroyed without recursion", "[unit]") {
+  Stream lists;
+  lists.proto(2);
+  for (int i = 0; i < 200; ++i) lists.op(']');
+  for (int i = 0; i < 199; ++i) lists.op('a');
+  lists.op('.');
+  CHECK(has(error_of(lists.b), "pickle offset 302: containers nested deeper than 100"));
+  Stream tuples;
+  tuples.proto(2);
+  for (int i = 0; i < 200; ++i) tuples.op('(');
+  for (int i = 0; i < 200; ++i) tuples.op('t');
+  tuples.op('.');
+  CHECK(has(error_of(tuples.b), "containers nested deeper than 100"));
+
+  // Memoised lists linked after they were made: each would look shallow
+  // when filled, so a chain of them would escape the cap (and overflow the
+  // stack when destroyed). A container is not changed once inside another.
+  Stream chain;
+  chain.proto(2);
+  for (uint8_t i = 0; i < 3; ++i) chain.op(']').op('q').le(i, 1).op('0');
+  for (uint8_t i = 0; i < 2; ++i) chain.op('h').le(i, 1).op('h').le(i + 1, 1).op('a').op('0');
+  chain.op('h').le(0, 1).op('.');
+  CHECK(has(error_of(chain.b), "APPEND on a list already inside another container"));
+}
+
+TEST_CASE("pickle: reference cycles are refused (they would leak)", "[unit]") {
+  CHECK(has(error_of(Stream().proto(2).op(']').op('q').le(0, 1).op('h').le(0, 1).op('a').op('.').b),
+            "a list cannot contain itself"));
+  CHECK(has(error_of(Stream().proto(2).op('}').op('q').le(0, 1).str("me").op('h').le(0, 1).op('s').op('.').b),
+            "a dict cannot contain itself"));
+  // a = []; b = [a]; a.append(b)
+  Stream s;
+  s.proto(2).op(']').op('q').le(0, 1).op(']').op('h').le(0, 1).op('a').op('q').le(1, 1).op('0');
+  s.op('h').le(0, 1).op('h').le(1, 1).op('a').op('.');
+  CHECK(has(error_of(s.b), "APPEND on a list already inside another container"));
+  // d = {}; t = (d,); d['t'] = t
+  Stream t;
+  t.proto(2).op('}').op('q').le(0, 1).op(0x85).op('q').le(1, 1).op('0');
+  t.op('h').le(0, 1).str("t").op('h').le(1, 1).op('s').op('.');
+  CHECK(has(error_of(t.b), "SETITEM on a dict already inside another container"));
+}
+
+TEST_CASE("pickle: set() and torch.Size() of a memoised list cannot multiply memory", "[unit]") {
+  for (const auto& [module, name] : {std::pair<std::string, std::string>{"builtins", "set"}, {"torch", "Size"}}) {
+    // L = [1] * 1000, then set(L) 2000 times: 2 million elements from 16 KB.
+    Stream s;
+    s.proto(2).global(module, name).op('q').le(0, 1).op('0');
+    s.op(']').op('q').le(1, 1).op('(');
+    for (int i = 0; i < 1000; ++i) s.int1(1);
+    s.op('e').op('0');
+    for (int i = 0; i < 2000; ++i) s.op('h').le(0, 1).op('h').le(1, 1).op(0x85).op('R').op('0');
+    s.op('N').op('.');
+    CHECK(has(error_of(s.b), "copy more elements than the pickle holds"));
+  }
 }

@@ -151,3 +151,24 @@ TEST_CASE("safetensors: overlapping data ranges are errors", "[unit]") {
                       twelve))
             .empty());
 }
+
+TEST_CASE("safetensors: sizes and offsets that overflow are errors", "[unit]") {
+  const std::vector<uint8_t> eight(8, 0);
+  auto entry = [](const std::string& body) { return "{\"t\":{" + body + "}}"; };
+  // 2^61 elements fit int64, their 2^64 bytes do not.
+  CHECK_THAT(error_of(file(entry(R"("dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,8])"), eight)),
+             Catch::Contains("m.safetensors: tensor 't': shape [2305843009213693952] is too large"));
+  // Offsets near the int64 limit, and beyond it.
+  CHECK_THAT(
+      error_of(file(entry(R"("dtype":"U8","shape":[7],"data_offsets":[9223372036854775800,9223372036854775807])"),
+                    eight)),
+      Catch::Contains("lies beyond the data (8 bytes)"));
+  CHECK_THAT(error_of(file(entry(R"("dtype":"U8","shape":[8],"data_offsets":[0,18446744073709551616])"), eight)),
+             Catch::Contains("data_offsets must be non-negative integers"));
+  // An empty tensor at an absurd offset.
+  CHECK_THAT(error_of(file(entry(R"("dtype":"F32","shape":[0],"data_offsets":[4611686018427387904,4611686018427387904])"),
+                           eight)),
+             Catch::Contains("lies beyond the data"));
+  // A header length that would wrap 8 + n.
+  CHECK_THAT(error_of(file("{}", {}, UINT64_MAX - 7)), Catch::Contains("implausibly large"));
+}

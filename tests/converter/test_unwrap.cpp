@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include "unwrap.h"
 
 using namespace vitrt::conv;
@@ -97,4 +99,23 @@ TEST_CASE("unwrap: no tensors is an error naming the keys; cycles end", "[unit]"
   loop->entries.emplace_back(value(K::String, "model"), loop);
   CHECK_THROWS_AS(unwrap_state_dict(loop, "m.pth"), std::runtime_error);
   loop->entries.clear();  // break the cycle so the test does not leak
+}
+
+TEST_CASE("unwrap: each dict is searched once, however often it is referenced", "[unit]") {
+  const char* keys[] = {"state_dict", "model_state_dict", "model_state", "model", "module", "net", "network"};
+  // Every key of a dict leads back to itself: 7^9 searches before.
+  PyRef self = dict({});
+  for (const char* k : keys) self->entries.emplace_back(value(K::String, k), self);
+  // A chain of dicts whose every key leads to the next one.
+  std::vector<PyRef> chain{dict({{"n", value(K::Int)}})};
+  for (int i = 0; i < 12; ++i) {
+    PyRef d = dict({});
+    for (const char* k : keys) d->entries.emplace_back(value(K::String, k), chain.back());
+    chain.push_back(d);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(unwrap_state_dict(self, "m.pth"), Catch::Contains("no tensors found"));
+  CHECK_THROWS_WITH(unwrap_state_dict(chain.back(), "m.pth"), Catch::Contains("no tensors found"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));  // was 40+ s
+  self->entries.clear();  // break the cycle so the test does not leak
 }

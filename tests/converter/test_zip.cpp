@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include "zip.h"
 #include "zip_builder.h"
 
@@ -116,4 +118,46 @@ TEST_CASE("zip: unsupported features and non-zips are refused clearly", "[unit]"
         "m.zip: no zip end-of-central-directory record (file truncated or not a zip archive)");
   CHECK(looks_like_zip(zip_builder::build({{"a", "x", false}})));
   CHECK_FALSE(looks_like_zip({'P', 'K', 5, 6}));
+}
+
+TEST_CASE("zip: a zero-byte deflated entry is valid", "[unit]") {
+  for (bool zip64 : {false, true}) {
+    ZipArchive zip(zip_builder::shared(zip_builder::build({{"a/empty", "", true}}, zip64)), "m.zip");
+    REQUIRE(zip.entries()[0].method == 8);
+    CHECK(zip.read(zip.entries()[0]).size == 0);
+  }
+}
+
+TEST_CASE("zip: large deflated entries grow their buffer; wrong sizes are still refused", "[unit]") {
+  std::string big(3 << 20, '\0');  // beyond the first 1 MiB allocation
+  for (size_t i = 0; i < big.size(); ++i) big[i] = char(i * i % 251);
+  std::vector<uint8_t> bytes = zip_builder::build({{"big", big, true}});
+  {
+    ZipArchive zip(zip_builder::shared(bytes), "m.zip");
+    REQUIRE(zip.entries()[0].compressed_size < big.size() / 10);
+    CHECK(text(zip.read(zip.entries()[0])) == big);
+  }
+
+  const size_t size_field = bytes.size() - 22 - 46 - 3 + 24;
+  auto claim = [&](uint32_t size) {
+    for (int i = 0; i < 4; ++i) bytes[size_field + size_t(i)] = uint8_t(size >> (8 * i));
+    return error_of(bytes);
+  };
+  CHECK(claim(uint32_t(big.size()) + 1000) ==
+        "m.zip: zip entry 'big': inflates to 3145728 bytes, expected 3146728");
+  CHECK(claim(uint32_t(big.size()) - 1) == "m.zip: zip entry 'big': deflate data inflate to more than the declared size");
+}
+
+TEST_CASE("zip: 100 000 entries are indexed in linear time", "[unit]") {
+  std::vector<Entry> many;
+  for (int i = 0; i < 100000; ++i) many.push_back({"a/data/" + std::to_string(i), "", false});
+  const std::vector<uint8_t> bytes = zip_builder::build(many, /*zip64=*/true);  // over 65535 entries
+  const auto start = std::chrono::steady_clock::now();
+  ZipArchive zip(zip_builder::shared(bytes), "m.zip");
+  REQUIRE(zip.entries().size() == 100000);
+  for (int i = 0; i < 100000; i += 7) CHECK(zip.find("a/data/" + std::to_string(i)) == &zip.entries()[size_t(i)]);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));  // was 19 s
+
+  many.push_back(many[4321]);
+  CHECK(error_of(zip_builder::build(many, true), false) == "m.zip: zip entry 'a/data/4321': appears twice in the archive");
 }

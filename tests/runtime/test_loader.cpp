@@ -1,6 +1,7 @@
 // vitrt_open on damaged or inconsistent files, and the API's call checks.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -111,6 +112,75 @@ TEST_CASE("wrong identifier, version and shape give specific errors", "[unit][lo
   model.config.image_w = 7;  // not divisible by patch_w 2
   REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_ERR_INVALID_MODEL);
   REQUIRE(error.find("divisible") != std::string::npos);
+}
+
+namespace {
+
+// A config alone, as a hostile file can state it: no tensor is needed for
+// the checks it has to fail.
+std::vector<uint8_t> config_only(int32_t image, int32_t channels, int32_t patch, int32_t dim, int32_t depth,
+                                 int32_t heads, int32_t mlp) {
+  flatbuffers::FlatBufferBuilder b;
+  auto config = s::CreateConfig(b, image, image, channels, patch, patch, dim, depth, heads, dim / heads, mlp, 2);
+  s::ModelBuilder mb(b);
+  mb.add_schema_version(1);
+  mb.add_config(config);
+  s::FinishModelBuffer(b, mb.Finish());
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+}  // namespace
+
+TEST_CASE("config limits bound the arena and run time a small file can ask for", "[unit][loader]") {
+  std::string error;
+  // 16384 tokens and no per-token weight: a 2 GiB arena, minutes per run.
+  REQUIRE(open_status(config_only(512, 3, 4, 8, 1, 1, 8), &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error == "config.(tokens): 16385, expected 1..4098");
+  // At the limits the config passes (the file then lacks its tensors).
+  REQUIRE(open_status(config_only(256, 3, 4, 8, 1, 1, 8), &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error.find("config.") == std::string::npos);
+  REQUIRE(open_status(config_only(4096, 16, 64, 8192, 1, 128, 32768), &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error.find("config.") == std::string::npos);
+  // ViT-H/16 at 1024 pixels: 32 blocks of 16 heads over 4097 tokens.
+  REQUIRE(open_status(config_only(1024, 3, 16, 1280, 32, 16, 5120), &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error.find("config.") == std::string::npos);
+  // Tiny weights, but 128 blocks of 128 heads over 4097 tokens.
+  REQUIRE(open_status(config_only(256, 3, 4, 128, 128, 128, 8), &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error == "config.(depth*heads*tokens^2): 275012141056, expected 1..17179869184");
+  const struct {
+    std::vector<uint8_t> file;
+    const char* says;
+  } over[] = {
+      {config_only(4160, 3, 65, 8, 1, 1, 8), "config.image_h: 4160, expected 1..4096"},
+      {config_only(130, 3, 65, 8, 1, 1, 8), "config.patch_h: 65, expected 1..64"},
+      {config_only(64, 17, 4, 8, 1, 1, 8), "config.channels: 17, expected 1..16"},
+      {config_only(64, 3, 4, 8200, 1, 1, 8), "config.dim: 8200, expected 1..8192"},
+      {config_only(64, 3, 4, 8, 129, 1, 8), "config.depth: 129, expected 1..128"},
+      {config_only(64, 3, 4, 129, 1, 129, 8), "config.heads: 129, expected 1..128"},
+      {config_only(64, 3, 4, 8, 1, 1, 32769), "config.mlp_dim: 32769, expected 1..32768"},
+  };
+  for (const auto& o : over) {
+    REQUIRE(open_status(o.file, &error) == VITRT_ERR_INVALID_MODEL);
+    REQUIRE(error == o.says);
+  }
+}
+
+TEST_CASE("preprocessing values the host computes with are range-checked", "[unit][loader]") {
+  std::string error;
+  // floor(image side / crop_pct) is an int on the host: no overflow, no NaN.
+  for (float crop : {1e-30f, 0.05f, 1.5f, NAN, INFINITY}) {
+    auto model = make_tiny({}, 12);
+    model.preprocess.crop_pct = crop;
+    INFO("crop_pct " << crop);
+    REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_ERR_INVALID_MODEL);
+    REQUIRE(error == "preprocess.crop_pct: outside 0.1..1");
+  }
+  auto model = make_tiny({}, 12);
+  model.preprocess.crop_pct = 0.1f;
+  REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_OK);
+  model.preprocess.mean[1] = NAN;
+  REQUIRE(open_status(vitrt::conv::write_model(model), &error) == VITRT_ERR_INVALID_MODEL);
+  REQUIRE(error == "preprocess.mean[1]: not finite");
 }
 
 TEST_CASE("truncated files never crash", "[unit][loader]") {

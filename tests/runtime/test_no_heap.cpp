@@ -21,6 +21,26 @@ void count() {
 }
 }  // namespace
 
+#if defined(__SANITIZE_ADDRESS__)
+#define VITRT_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VITRT_TEST_ASAN 1
+#endif
+#endif
+
+#if VITRT_TEST_ASAN
+// Under AddressSanitizer the sanitizer owns malloc and operator new: count
+// through its allocation hook instead (every path, shared libraries too).
+// (declared here: GCC ships no <sanitizer/allocator_interface.h>)
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void*, size_t),
+                                                         void (*)(const volatile void*));
+namespace {
+void on_malloc(const volatile void*, size_t) { count(); }
+void on_free(const volatile void*) {}
+[[maybe_unused]] const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}  // namespace
+#else
 extern "C" {
 void* __libc_malloc(size_t n);
 void* __libc_calloc(size_t n, size_t size);
@@ -65,6 +85,8 @@ void* operator new(size_t n) {
 }
 void operator delete(void* p) noexcept { __libc_free(p); }
 void operator delete(void* p, size_t) noexcept { __libc_free(p); }
+
+#endif  // VITRT_TEST_ASAN
 
 using namespace vitrt::test;
 

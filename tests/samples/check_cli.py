@@ -98,11 +98,17 @@ def refused(args, needle, what):
           f'{what}: exit {p.returncode}, stderr {p.stderr.strip()!r}')
 
 
-def check_errors(run, bench, model):
+def check_errors(run, bench, make, model):
     w = lambda name: os.path.join(WORK, name)  # noqa: E731
     np.save(w('f64.npy'), np.zeros((1, 3, 24, 32)))
     np.save(w('wrong_hw.npy'), np.zeros((1, 3, 32, 24), np.float32))
     np.save(w('3d.npy'), np.zeros((3, 24, 32), np.float32))
+    nan = np.zeros((2, 3, 24, 32), np.float32)
+    nan[1, 2, 3, 4] = np.nan
+    np.save(w('nan.npy'), nan)
+    np.save(w('inf.npy'), np.full((1, 3, 24, 32), np.inf, np.float32))
+    with open(w('x.bmp'), 'wb') as f:  # a truncated header declaring 20000 x 20000
+        f.write(b'BM' + bytes(16) + (20000).to_bytes(4, 'little') * 2 + b'\x01\x00\x18\x00')
     for name, data in [('empty.vitrt', b''), ('garbage.vitrt', bytes(range(256)) * 8), ('junk.png', b'not a png')]:
         with open(w(name), 'wb') as f:
             f.write(data)
@@ -123,7 +129,18 @@ def check_errors(run, bench, model):
     refused([run, w('garbage.vitrt'), img], 'cannot open model', 'garbage model')
     refused([run, w('truncated.vitrt'), img], 'cannot open model', 'truncated model')
     refused([run, model, w('missing.png')], 'no such file', 'missing image')
-    refused([run, model, w('junk.png')], 'cannot decode', 'undecodable image')
+    refused([run, model, w('junk.png')], 'not a PNG or JPEG file', 'undecodable image')
+    refused([run, model, w('x.bmp')], 'BMP is not supported, only PNG and JPEG', 'BMP image')
+    refused([run, model, '--tensor', w('nan.npy')], 'holds a NaN or infinite value (flat index 3940)', 'NaN tensor')
+    refused([run, model, '--tensor', w('inf.npy')], 'holds a NaN or infinite value', 'Inf tensor')
+    refused([run, model, img, '--max-arena-mb', '0'], '--max-arena-mb', '--max-arena-mb 0')
+    big = w('big.vitrt')  # 3137 tokens: an arena above 1 MiB
+    if tool(make, big, 3, 224, 224, 'crop', 'bicubic', 0.875).returncode != 0:
+        sys.exit('FAIL: cannot make the large test model')
+    refused([run, big, img, '--max-arena-mb', '1'], 'above the limit of 1.0 MiB (--max-arena-mb raises it)',
+            'arena above --max-arena-mb')
+    refused([bench, big, '--max-arena-mb', '1'], 'above the limit of 1.0 MiB', 'bench arena above --max-arena-mb')
+    succeeded(tool(run, big, img, '--max-arena-mb', '4096'), 'arena under a raised --max-arena-mb')
     refused([run, model, WORK], 'not a regular file', 'directory as image')
     refused([run, model, '--tensor', w('f64.npy')], "'<f8'", 'float64 tensor')
     refused([run, model, '--tensor', w('wrong_hw.npy')], 'the model takes [N, 3, 24, 32]', 'wrong H, W')
@@ -182,7 +199,7 @@ def main():
         sys.exit('FAIL: cannot make the test model')
     # k above the class count (7) lists every class.
     check_model(run, gray, images, 1, 16, 12, 'stretch', 'bicubic', 0.875, (0.5,), (0.25,), None, 10)
-    check_errors(run, bench, rgb)
+    check_errors(run, bench, make, rgb)
     check_bench(bench, rgb)
     print(f'{len(failures)} failure(s)')
     sys.exit(1 if failures else 0)

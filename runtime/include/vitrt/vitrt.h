@@ -36,6 +36,27 @@ typedef enum vitrt_status {
 #define VITRT_MODEL_ALIGNMENT 16
 #define VITRT_ARENA_ALIGNMENT 64
 
+/* Limits vitrt_open enforces on a model's config (and the converter before
+ * converting). Every published ViT lies well inside them; they bound the
+ * arena and the run time a hostile model file can ask for (attention's cost
+ * grows with tokens squared, and tokens need no weights in the file). */
+#define VITRT_MAX_IMAGE_SIDE 4096 /* image_h, image_w */
+#define VITRT_MAX_CHANNELS 16
+#define VITRT_MAX_PATCH 64        /* patch_h, patch_w */
+#define VITRT_MAX_TOKENS 4098     /* patches + class + distillation token: a 64x64 grid */
+#define VITRT_MAX_DIM 8192        /* dim, head_dim, heads * head_dim, pre_logits, stem channels */
+#define VITRT_MAX_DEPTH 128
+#define VITRT_MAX_HEADS 128
+#define VITRT_MAX_MLP 32768
+#define VITRT_MAX_CLASSES 1000000
+/* depth * heads * tokens^2: attention's work, which needs no weights in the
+ * file (ViT-H/16 at 1024 x 1024 pixels: 8.6e9). */
+#define VITRT_MAX_ATTENTION (1LL << 34)
+/* preprocess: crop_pct in [VITRT_MIN_CROP_PCT, 1] (hosts compute
+ * image side / crop_pct in int), mean finite, std finite and non-zero. */
+#define VITRT_MIN_CROP_PCT 0.1f
+/* A model file is below 2 GiB (FlatBuffers' offsets are 32-bit signed). */
+
 /* The handle is caller-owned storage, so opening a model needs no heap. Its
  * contents are private to the runtime. */
 #define VITRT_MODEL_STORAGE_WORDS 128
