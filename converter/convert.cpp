@@ -192,24 +192,7 @@ Conversion convert(const Options& o, const TensorMap& tensors) {
 
 int64_t count_params(const Model& m) {
   int64_t n = 0;
-  auto t = [&](const Tensor& x) { n += int64_t(x.data.size()); };
-  auto lin = [&](const Linear& l) { t(l.weight); t(l.bias); };
-  auto norm = [&](const Norm& l) { t(l.weight); t(l.bias); };
-  norm(m.patch_norm_in);
-  lin(m.patch_embed);
-  norm(m.patch_norm_out);
-  for (const Conv2d& s : m.stem_convs) { t(s.weight); t(s.bias); }
-  t(m.cls_token);
-  t(m.dist_token);
-  t(m.pos_embed);
-  for (const Block& b : m.blocks) {
-    norm(b.norm1); lin(b.qkv); lin(b.proj); norm(b.norm2); lin(b.fc1); lin(b.fc2);
-  }
-  norm(m.norm);
-  norm(m.fc_norm);
-  for (const Linear& l : m.pre_logits) lin(l);
-  lin(m.head);
-  lin(m.head_dist);
+  for_each_tensor(m, [&](const Tensor& x, bool) { n += int64_t(x.data.size()); });
   return n;
 }
 

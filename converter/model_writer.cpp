@@ -38,24 +38,7 @@ uint64_t tensor_bytes(const Tensor& t, bool linear) {
 // limit is refused before gigabytes are packed (the builder would abort).
 uint64_t min_file_bytes(const Model& m) {
   uint64_t n = 0;
-  auto t = [&](const Tensor& x, bool linear = false) { n += tensor_bytes(x, linear); };
-  auto lin = [&](const Linear& l) { t(l.weight, true); t(l.bias); };
-  auto norm = [&](const Norm& l) { t(l.weight); t(l.bias); };
-  norm(m.patch_norm_in);
-  lin(m.patch_embed);
-  norm(m.patch_norm_out);
-  for (const Conv2d& s : m.stem_convs) { t(s.weight); t(s.bias); }
-  t(m.cls_token);
-  t(m.dist_token);
-  t(m.pos_embed);
-  for (const Block& b : m.blocks) {
-    norm(b.norm1); lin(b.qkv); lin(b.proj); norm(b.norm2); lin(b.fc1); lin(b.fc2);
-  }
-  norm(m.norm);
-  norm(m.fc_norm);
-  for (const Linear& l : m.pre_logits) lin(l);
-  lin(m.head);
-  lin(m.head_dist);
+  for_each_tensor(m, [&](const Tensor& x, bool linear) { n += tensor_bytes(x, linear); });
   for (const std::string& label : m.labels) n += label.size();
   return n;
 }
@@ -172,6 +155,26 @@ void check_structure(const Model& m) {
 }
 
 }  // namespace
+
+void for_each_tensor(const Model& m, const std::function<void(const Tensor&, bool)>& fn) {
+  auto lin = [&](const Linear& l) { fn(l.weight, true); fn(l.bias, false); };
+  auto norm = [&](const Norm& l) { fn(l.weight, false); fn(l.bias, false); };
+  norm(m.patch_norm_in);
+  lin(m.patch_embed);
+  norm(m.patch_norm_out);
+  for (const Conv2d& s : m.stem_convs) { fn(s.weight, false); fn(s.bias, false); }
+  fn(m.cls_token, false);
+  fn(m.dist_token, false);
+  fn(m.pos_embed, false);
+  for (const Block& b : m.blocks) {
+    norm(b.norm1); lin(b.qkv); lin(b.proj); norm(b.norm2); lin(b.fc1); lin(b.fc2);
+  }
+  norm(m.norm);
+  norm(m.fc_norm);
+  for (const Linear& l : m.pre_logits) lin(l);
+  lin(m.head);
+  lin(m.head_dist);
+}
 
 std::vector<uint8_t> write_model(const Model& m) {
   check_structure(m);

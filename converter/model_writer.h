@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,10 @@ struct Model {
   int32_t pre_logits_act = 0;   // Activation
   Linear head, head_dist;
 };
+
+// Calls fn(tensor, linear_weight) for every tensor of `m`, present or not
+// (linear_weight: a Linear's weight, which F16 / I8 dtypes encode).
+void for_each_tensor(const Model& m, const std::function<void(const Tensor&, bool)>& fn);
 
 // Serialises `m`, encoding each tensor as its `dtype` asks; the result is the
 // whole file. Throws std::runtime_error on an inconsistent model (the
