@@ -8,14 +8,14 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "families.h"
-#include "json.h"
-#include "npz.h"
-#include "pytorch.h"
-#include "quantize.h"
-#include "safetensors.h"
-#include "timm_arch.h"
-#include "unwrap.h"
+#include "families/families.h"
+#include "readers/json.h"
+#include "readers/npz.h"
+#include "readers/pytorch.h"
+#include "quant/quantize.h"
+#include "readers/safetensors.h"
+#include "families/timm_arch.h"
+#include "readers/unwrap.h"
 #include "vitrt/vitrt.h"
 
 namespace vitrt::conv {

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "hparams.h"
+#include "families/hparams.h"
 #include "model_writer.h"
 #include "options.h"
-#include "tensors.h"
+#include "readers/tensors.h"
 
 namespace vitrt::conv {
 

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "convert.h"
-#include "families.h"
+#include "families/families.h"
 
 namespace vitrt::conv {
 namespace {

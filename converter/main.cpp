@@ -8,11 +8,11 @@
 #include <iostream>
 #include <string>
 
-#include "calibrate.h"
+#include "quant/calibrate.h"
 #include "convert.h"
 #include "inspect.h"
-#include "quantize.h"
-#include "report.h"
+#include "quant/quantize.h"
+#include "quant/report.h"
 
 int main(int argc, char** argv) {
   using namespace vitrt::conv;

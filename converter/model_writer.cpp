@@ -4,7 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "vitrt/vitrt_generated.h"
 
 namespace vitrt::conv {

@@ -1,6 +1,6 @@
 #include "options.h"
 
-#include "quantize.h"
+#include "quant/quantize.h"
 
 #include <cerrno>
 #include <cmath>

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "hparams.h"
+#include "families/hparams.h"
 #include "model_writer.h"
 
 namespace vitrt::conv {

@@ -2,7 +2,7 @@
 #include <exception>
 #include <string_view>
 
-#include "json.h"
+#include "readers/json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

@@ -4,9 +4,9 @@
 
 #include "fuzz_util.h"
 #include "npy.h"
-#include "npz.h"
-#include "tensors.h"
-#include "zip.h"
+#include "readers/npz.h"
+#include "readers/tensors.h"
+#include "readers/zip.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vitrt::conv;

@@ -5,11 +5,11 @@
 #include <stdexcept>
 
 #include "fuzz_util.h"
-#include "pickle.h"
-#include "pytorch.h"
-#include "tensors.h"
-#include "unwrap.h"
-#include "zip.h"
+#include "readers/pickle.h"
+#include "readers/pytorch.h"
+#include "readers/tensors.h"
+#include "readers/unwrap.h"
+#include "readers/zip.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vitrt::conv;

@@ -5,8 +5,8 @@
 #include "convert.h"
 #include "fuzz_util.h"
 #include "model_writer.h"
-#include "safetensors.h"
-#include "tensors.h"
+#include "readers/safetensors.h"
+#include "readers/tensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vitrt::conv;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tensors.h"
+#include "readers/tensors.h"
 
 namespace vitrt::conv::test {
 

@@ -8,10 +8,10 @@
 
 #include <unistd.h>
 
-#include "calibrate.h"
+#include "quant/calibrate.h"
 #include "options.h"
-#include "quantize.h"
-#include "report.h"
+#include "quant/quantize.h"
+#include "quant/report.h"
 
 using namespace vitrt::conv;
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "convert.h"
-#include "family_google.h"
+#include "families/family_google.h"
 #include "tensor_maps.h"
 
 using namespace vitrt::conv;

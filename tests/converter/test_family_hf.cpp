@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "family_hf.h"
-#include "family_postnorm.h"
-#include "family_timm.h"
+#include "families/family_hf.h"
+#include "families/family_postnorm.h"
+#include "families/family_timm.h"
 #include "tensor_maps.h"
 
 using namespace vitrt::conv;

@@ -5,11 +5,11 @@
 #include <cmath>
 #include <cstring>
 
-#include "families.h"
-#include "family_mocov3.h"
-#include "sincos.h"
+#include "families/families.h"
+#include "families/family_mocov3.h"
+#include "families/sincos.h"
 #include "tensor_maps.h"
-#include "timm_arch.h"
+#include "families/timm_arch.h"
 
 using namespace vitrt::conv;
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "family_postnorm.h"
+#include "families/family_postnorm.h"
 #include "tensor_maps.h"
 
 using namespace vitrt::conv;

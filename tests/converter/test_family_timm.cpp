@@ -3,9 +3,9 @@
 #include <cstring>
 
 #include "convert.h"
-#include "family_timm.h"
+#include "families/family_timm.h"
 #include "tensor_maps.h"
-#include "timm_arch.h"
+#include "families/timm_arch.h"
 
 using namespace vitrt::conv;
 using namespace vitrt::conv::test;

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "family_timm.h"
-#include "family_vitpytorch.h"
+#include "families/family_timm.h"
+#include "families/family_vitpytorch.h"
 #include "tensor_maps.h"
 
 using namespace vitrt::conv;

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include "convert.h"
-#include "mapper_util.h"
+#include "families/mapper_util.h"
 #include "options.h"
-#include "timm_arch.h"
+#include "families/timm_arch.h"
 
 using namespace vitrt::conv;
 

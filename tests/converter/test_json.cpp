@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "json.h"
+#include "readers/json.h"
 
 using vitrt::conv::Json;
 using vitrt::conv::JsonError;

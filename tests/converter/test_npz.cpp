@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "npz.h"
+#include "readers/npz.h"
 #include "zip_builder.h"
 
 using namespace vitrt::conv;

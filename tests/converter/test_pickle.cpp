@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "pickle.h"
+#include "readers/pickle.h"
 #include "pickle_stream.h"
 
 using namespace vitrt::conv;

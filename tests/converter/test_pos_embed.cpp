@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "mapper_util.h"
-#include "pos_embed.h"
+#include "families/mapper_util.h"
+#include "families/pos_embed.h"
 #include "tensor_maps.h"
 
 using namespace vitrt::conv;

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "pickle_stream.h"
-#include "pytorch.h"
+#include "readers/pytorch.h"
 #include "zip_builder.h"
 
 using namespace vitrt::conv;

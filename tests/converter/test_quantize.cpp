@@ -8,8 +8,8 @@
 #include <random>
 
 #include "options.h"
-#include "quantize.h"
-#include "tensors.h"
+#include "quant/quantize.h"
+#include "readers/tensors.h"
 #include "vitrt/vitrt_generated.h"
 
 using namespace vitrt::conv;

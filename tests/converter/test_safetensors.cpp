@@ -3,7 +3,7 @@
 #include <cstring>
 #include <limits>
 
-#include "safetensors.h"
+#include "readers/safetensors.h"
 
 using namespace vitrt::conv;
 

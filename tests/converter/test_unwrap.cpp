@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "unwrap.h"
+#include "readers/unwrap.h"
 
 using namespace vitrt::conv;
 using K = PyValue::Kind;

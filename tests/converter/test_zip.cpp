@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "zip.h"
+#include "readers/zip.h"
 #include "zip_builder.h"
 
 using namespace vitrt::conv;

@@ -3,7 +3,7 @@
 
 #include <thread>
 
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "reference_vit.h"
 #include "tiny_model.h"
 #include "vitrt/vitrt.hpp"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "test_values.h"
 
 using namespace vitrt::kernels;

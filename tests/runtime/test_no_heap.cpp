@@ -10,7 +10,7 @@
 #include <cstring>
 #include <new>
 
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "tiny_model.h"
 
 namespace {

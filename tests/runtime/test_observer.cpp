@@ -5,7 +5,7 @@
 #include <map>
 #include <memory>
 
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "reference_vit.h"
 #include "tiny_model.h"
 #include "vitrt/vitrt.hpp"

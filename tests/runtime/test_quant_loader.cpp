@@ -6,7 +6,7 @@
 #include <cstring>
 #include <functional>
 
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "tiny_model.h"
 #include "vitrt/vitrt_generated.h"
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "kernels/kernels.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "reference_vit.h"
 #include "test_values.h"
 #include "tiny_model.h"

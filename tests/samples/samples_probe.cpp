@@ -1,4 +1,4 @@
-// Exposes vitrt_tools pieces to check_samples.py, which compares them with
+// Exposes vitrt_host pieces to check_samples.py, which compares them with
 // PyTorch / PIL / NumPy:
 //   vitrt_samples_probe preprocess IMAGE OUT.npy H W C crop|stretch
 //                       bilinear|bicubic CROP_PCT MEAN1..MEANC STD1..STDC
