@@ -56,13 +56,16 @@ ImageFormat sniff_image(const uint8_t* data, size_t size, std::string* other) {
 // stb_image 2.27 trusts a DHT segment's 16 code counts: a sum above 256
 // overruns its 256-entry Huffman tables. So walk every marker segment as stb
 // does (by its length; scans up to the next marker, as progressive files put
-// DHT between scans) and check each table before stb sees it.
-std::string jpeg_huffman_error(const uint8_t* p, size_t n) {
+// DHT between scans) and check each table before stb sees it. The walk also
+// finds truncated files, which stb decodes "successfully" with the missing
+// part grey: like PIL, a file that ends before its EOI marker is an error.
+std::string jpeg_structure_error(const uint8_t* p, size_t n) {
+  static const char* const kTruncated = "truncated: no end-of-image marker";
   size_t i = 2;  // after SOI
   while (i + 1 < n) {
     if (p[i] != 0xFF) {  // entropy-coded data: on to the next 0xFF
       const void* ff = std::memchr(p + i, 0xFF, n - i);
-      if (!ff) return "";
+      if (!ff) return kTruncated;
       i = size_t(static_cast<const uint8_t*>(ff) - p);
       continue;
     }
@@ -77,10 +80,11 @@ std::string jpeg_huffman_error(const uint8_t* p, size_t n) {
       continue;
     }
     if (m == 0xD9) return "";  // EOI
-    if (i + 4 > n) return "";  // truncated: stb reports it
+    if (i + 4 > n) return kTruncated;
     const size_t len = size_t(p[i + 2]) << 8 | p[i + 3];
     if (len < 2) return "marker segment shorter than its length field";
-    const size_t end = std::min(i + 2 + len, n);
+    if (i + 2 + len > n) return kTruncated;
+    const size_t end = i + 2 + len;
     if (m == 0xC4) {
       for (size_t t = i + 4; t < end;) {
         if (end - t < 17) return "truncated Huffman table";
@@ -95,7 +99,7 @@ std::string jpeg_huffman_error(const uint8_t* p, size_t n) {
     }
     i += 2 + len;
   }
-  return "";
+  return kTruncated;
 }
 
 PreprocessSpec spec_from_info(const vitrt_info& info) {
@@ -142,7 +146,7 @@ PlanarImage decode_image(const uint8_t* data, size_t size, const std::string& na
     throw std::runtime_error(what + (other.empty() ? "not a PNG or JPEG file"
                                                    : other + " is not supported, only PNG and JPEG"));
   if (format == ImageFormat::Jpeg) {
-    const std::string bad = jpeg_huffman_error(data, size);
+    const std::string bad = jpeg_structure_error(data, size);
     if (!bad.empty()) throw std::runtime_error(what + "corrupt JPEG (" + bad + ")");
   }
   // The header's size, before stb allocates for it: a few bytes may declare

@@ -53,9 +53,10 @@ enum class ImageFormat { Png, Jpeg, Other };
 // have known the format by ("BMP", "TIFF", ...), or "".
 ImageFormat sniff_image(const uint8_t* data, size_t size, std::string* other = nullptr);
 
-// Why stb_image must not see this JPEG's Huffman tables, or "" when they
-// are sound (each table at most 256 codes, in bounds, class/id in range).
-std::string jpeg_huffman_error(const uint8_t* data, size_t size);
+// Why stb_image must not see this JPEG, or "" when its structure is sound:
+// Huffman tables of at most 256 codes, in bounds, class/id in range; every
+// marker segment inside the file, which ends with an EOI marker.
+std::string jpeg_structure_error(const uint8_t* data, size_t size);
 
 // Decodes PNG or JPEG bytes to `channels`; `name` labels errors. Throws for
 // other formats, oversized or empty images and corrupt files.

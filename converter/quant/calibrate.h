@@ -22,7 +22,7 @@ namespace vitrt::conv {
 // "head_dist"), in the order a run reaches them.
 std::vector<std::pair<std::string, Linear*>> named_linears(Model& m);
 
-// Files under `dir` (recursively, sorted) with an extension stb_image reads.
+// Files under `dir` (recursively, sorted) with an image extension the tools read (PNG, JPEG).
 // Throws when `dir` is not a directory or holds no such file.
 std::vector<std::string> find_images(const std::string& dir);
 

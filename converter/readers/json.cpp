@@ -17,7 +17,8 @@ namespace {
 
 class Parser {
  public:
-  Parser(std::string_view text, int max_depth) : s_(text), max_depth_(max_depth) {}
+  Parser(std::string_view text, int max_depth, size_t max_values)
+      : s_(text), max_depth_(max_depth), max_values_(max_values) {}
 
   Json document() {
     Json v = value(0);
@@ -49,6 +50,7 @@ class Parser {
   Json value(int depth) {
     skip_ws();
     if (pos_ >= s_.size()) fail("unexpected end of input");
+    if (++values_ > max_values_) fail("more than " + std::to_string(max_values_) + " JSON values");
     Json v;
     switch (s_[pos_]) {
       case '{': return object(depth + 1);
@@ -219,10 +221,13 @@ class Parser {
   std::string_view s_;
   size_t pos_ = 0;
   int max_depth_;
+  size_t max_values_, values_ = 0;
 };
 
 }  // namespace
 
-Json parse_json(std::string_view text, int max_depth) { return Parser(text, max_depth).document(); }
+Json parse_json(std::string_view text, int max_depth, size_t max_values) {
+  return Parser(text, max_depth, max_values).document();
+}
 
 }  // namespace vitrt::conv

@@ -40,8 +40,14 @@ class Json {
   const Json* find(std::string_view key) const;
 };
 
+// A parsed value costs ~100 bytes against 2 in the text ("0,"): the value
+// budget bounds the memory a hostile header can ask for (~0.5 GB; a real
+// safetensors header of 10^4 tensors holds ~10^5 values).
+constexpr size_t kJsonMaxValues = size_t(1) << 22;
+
 // Parses a whole document; throws JsonError (with the byte offset) on any
-// syntax error, duplicate key, trailing content or nesting beyond max_depth.
-Json parse_json(std::string_view text, int max_depth = 64);
+// syntax error, duplicate key, trailing content, nesting beyond max_depth or
+// more than max_values values.
+Json parse_json(std::string_view text, int max_depth = 64, size_t max_values = kJsonMaxValues);
 
 }  // namespace vitrt::conv

@@ -76,3 +76,17 @@ TEST_CASE("json: nesting depth limit", "[unit]") {
   CHECK_THROWS_AS(parse_json(R"({"a":{"b":1}})", 1), JsonError);
   CHECK_NOTHROW(parse_json(R"({"a":{"b":1}})", 2));
 }
+
+TEST_CASE("json: value budget bounds the parsed size", "[unit]") {
+  auto zeros = [](size_t n) {  // [0,0,...]: n + 1 values
+    std::string s = "[";
+    for (size_t i = 0; i < n; ++i) s += i ? ",0" : "0";
+    return s + "]";
+  };
+  CHECK_NOTHROW(parse_json(zeros(9), 64, 10));
+  CHECK_THROWS_WITH(parse_json(zeros(10), 64, 10), Catch::Contains("more than 10 JSON values"));
+  CHECK_THROWS_WITH(parse_json(R"({"a":1,"b":[2,3]})", 64, 4), Catch::Contains("JSON values"));
+  // The default admits a real header's worth (10^4 tensors x ~10 values).
+  CHECK_NOTHROW(parse_json(zeros(100000)));
+  CHECK(vitrt::conv::kJsonMaxValues >= 1000000);
+}

@@ -2,6 +2,7 @@
 // stb_image 2.27 mishandles, oversized or empty images, a model asking for
 // more arena than allowed, NaN/Inf inputs and logits.
 #include <catch2/catch.hpp>
+#include <stb/stb_image_write.h>
 
 #include <cmath>
 #include <cstdint>
@@ -170,9 +171,9 @@ TEST_CASE("image size is capped from the header, before decoding; empty images a
 }
 
 TEST_CASE("JPEG Huffman tables over 256 codes never reach stb", "[unit][hostile]") {
-  REQUIRE(vt::jpeg_huffman_error(jpeg(8, 8, dht(256)).data(), jpeg(8, 8, dht(256)).size()).empty());
+  REQUIRE(vt::jpeg_structure_error(jpeg(8, 8, dht(256)).data(), jpeg(8, 8, dht(256)).size()).empty());
   const Bytes bad = jpeg(8, 8, dht(300));
-  REQUIRE(vt::jpeg_huffman_error(bad.data(), bad.size()) == "Huffman table with 300 codes (at most 256)");
+  REQUIRE(vt::jpeg_structure_error(bad.data(), bad.size()) == "Huffman table with 300 codes (at most 256)");
   REQUIRE(decode_error(bad) == "image 'x': corrupt JPEG (Huffman table with 300 codes (at most 256))");
   // After a scan (progressive files define tables between scans): entropy
   // data with a stuffed 0xFF and a restart marker before the bad table.
@@ -180,16 +181,40 @@ TEST_CASE("JPEG Huffman tables over 256 codes never reach stb", "[unit][hostile]
   const Bytes bad_dht = dht(416);
   scan.insert(scan.end(), bad_dht.begin(), bad_dht.end());
   const Bytes late = jpeg(8, 8, scan);
-  REQUIRE_THAT(vt::jpeg_huffman_error(late.data(), late.size()), Catch::Contains("codes (at most 256)"));
+  REQUIRE_THAT(vt::jpeg_structure_error(late.data(), late.size()), Catch::Contains("codes (at most 256)"));
   // A table running past its segment, and a bad class.
   Bytes cut = dht(10);
   cut[3] = 10;
   const Bytes cut_jpeg = jpeg(8, 8, cut);
-  REQUIRE(vt::jpeg_huffman_error(cut_jpeg.data(), cut_jpeg.size()) == "truncated Huffman table");
+  REQUIRE(vt::jpeg_structure_error(cut_jpeg.data(), cut_jpeg.size()) == "truncated Huffman table");
   Bytes cls = dht(10);
   cls[4] = 0x20;
   const Bytes cls_jpeg = jpeg(8, 8, cls);
-  REQUIRE(vt::jpeg_huffman_error(cls_jpeg.data(), cls_jpeg.size()) == "Huffman table class/id out of range");
+  REQUIRE(vt::jpeg_structure_error(cls_jpeg.data(), cls_jpeg.size()) == "Huffman table class/id out of range");
+}
+
+TEST_CASE("a truncated JPEG is an error, not an image with a grey part", "[unit][hostile]") {
+  // A real baseline JPEG (stb_image_write) of a 32x24 gradient.
+  std::vector<uint8_t> px(32 * 24 * 3);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = uint8_t(i * 7);
+  Bytes full;
+  stbi_write_jpg_to_func(
+      [](void* ctx, void* data, int size) {
+        auto* out = static_cast<Bytes*>(ctx);
+        out->insert(out->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+      },
+      &full, 32, 24, 3, px.data(), 90);
+  REQUIRE(full.size() > 200);
+  REQUIRE(decode_error(full).empty());
+  for (size_t keep : {full.size() - 2, full.size() - 40, full.size() / 2, size_t(30)}) {
+    INFO("first " << keep << " of " << full.size() << " bytes");
+    const Bytes cut(full.begin(), full.begin() + std::ptrdiff_t(keep));
+    REQUIRE(decode_error(cut) == "image 'x': corrupt JPEG (truncated: no end-of-image marker)");
+  }
+  // Bytes after EOI are not truncation.
+  Bytes trailing = full;
+  trailing.insert(trailing.end(), {0, 0, 0});
+  REQUIRE(decode_error(trailing).empty());
 }
 
 TEST_CASE("a model needing more arena than allowed is refused", "[unit][hostile]") {
