@@ -8,6 +8,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "aligned_buffer.h"
 #include "families/families.h"
 #include "readers/json.h"
 #include "readers/npz.h"
@@ -16,43 +17,54 @@
 #include "readers/safetensors.h"
 #include "families/timm_arch.h"
 #include "readers/unwrap.h"
+#include "summary.h"
 #include "vitrt/vitrt.h"
 
 namespace vitrt::conv {
 
 std::shared_ptr<const std::vector<uint8_t>> read_file(const std::string& path) {
+  // Checked first as the tools check theirs: a directory opens as a stream
+  // of "infinite" size (out of memory), an empty file reads as corrupt.
+  const std::uintmax_t size = tools::input_file_size(path, path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-  auto bytes = std::make_shared<std::vector<uint8_t>>();
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) throw std::runtime_error("cannot read " + path);
-  in.seekg(0);
-  bytes->resize(size_t(size));
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes->data()), size))
+  auto bytes = std::make_shared<std::vector<uint8_t>>(size_t(size));
+  if (!in.read(reinterpret_cast<char*>(bytes->data()), std::streamsize(size)))
     throw std::runtime_error("cannot read " + path);
   return bytes;
 }
 
-TensorMap read_checkpoint(const std::string& path, std::string* format) {
+Checkpoint read_checkpoint(const std::string& path, const std::string& key) {
   auto bytes = read_file(path);
-  auto says = [&](const std::string& f) { if (format) *format = f; };
+  Checkpoint ck;
+  auto single = [&](const char* format) {  // a file of one state dict: nothing for --key to pick
+    if (!key.empty())
+      throw std::runtime_error("--key " + key + ": " + path + " is a " + format +
+                               " file, which holds one state dict; --key picks one of a torch.save checkpoint's");
+    ck.format = std::string(format) + (strip_data_parallel_prefix(ck.tensors) ? ", 'module.' prefix removed" : "");
+    return ck;
+  };
   if (looks_like_safetensors(*bytes) || (path.size() >= 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0)) {
-    TensorMap tensors = read_safetensors(bytes, path);
-    says(strip_data_parallel_prefix(tensors) ? "safetensors, 'module.' prefix removed" : "safetensors");
-    return tensors;
+    ck.tensors = read_safetensors(bytes, path);
+    return single("safetensors");
   }
   if (looks_like_zip(*bytes)) {
     ZipArchive zip(bytes, path);
     if (is_torch_zip(zip)) {
-      StateDict sd = unwrap_state_dict(read_torch_zip(zip, path), path);
-      says("PyTorch (torch.save zip), tensors of " + sd.origin);
-      return std::move(sd.tensors);
+      StateDict sd = unwrap_state_dict(read_torch_zip(zip, path), path, key);
+      ck.tensors = std::move(sd.tensors);
+      ck.format = "PyTorch (torch.save zip), tensors of " + sd.origin;
+      if (!sd.arch.empty()) {
+        const std::string source = "the checkpoint's arch '" + sd.arch + "'";
+        const auto known = find_arch(sd.arch, source);
+        if (known) ck.hparams = *known;
+        ck.format += "; " + source + (known ? "" : ", not a known architecture (ignored)");
+      }
+      return ck;
     }
     if (is_npz(zip)) {
-      TensorMap tensors = read_npz(zip, path);
-      says(strip_data_parallel_prefix(tensors) ? "NumPy .npz, 'module.' prefix removed" : "NumPy .npz");
-      return tensors;
+      ck.tensors = read_npz(zip, path);
+      return single("NumPy .npz");
     }
     throw std::runtime_error(path + ": a zip archive holding neither a torch.save checkpoint (*/data.pkl) nor .npy arrays");
   }
@@ -78,6 +90,8 @@ std::vector<std::string> read_labels(const std::string& path) {
     }
   }
   if (!line.empty()) labels.push_back(line);
+  // Editors leave blank lines at the end; they are no classes.
+  while (!labels.empty() && labels.back().find_first_not_of(" \t\r") == std::string::npos) labels.pop_back();
   if (labels.empty()) throw std::runtime_error(path + ": no labels");
   return labels;
 }
@@ -112,9 +126,7 @@ HParams gather_hparams(const Options& o) {
 void finish_model(Model& m, const HParams& hp, std::vector<std::string>& notes) {
   const int channels = m.config.channels;
   Preprocess& p = m.preprocess;  // defaults: ImageNet statistics
-  if (!hp.mean || !hp.std)
-    notes.push_back("note: no " + std::string(!hp.mean && !hp.std ? "mean/std" : !hp.mean ? "mean" : "std") +
-                    " given; using ImageNet's (mean 0.485,0.456,0.406 std 0.229,0.224,0.225)");
+  for (std::string& note : preprocess_default_notes(hp)) notes.push_back(std::move(note));
   if (hp.mean) p.mean = per_channel(hp.mean, channels, "mean");
   if (hp.std) p.std = per_channel(hp.std, channels, "std");
   for (float s : p.std)
@@ -132,6 +144,11 @@ void finish_model(Model& m, const HParams& hp, std::vector<std::string>& notes) 
       throw std::runtime_error(std::to_string(hp.labels->size()) + " labels (from " + hp.labels.source +
                                ") but the model has " + std::to_string(m.config.num_classes) + " classes");
     m.labels = *hp.labels;
+  } else if (m.config.num_classes == 1000 && hp.arch && find_arch(*hp.arch, hp.arch.source)) {
+    // Every known architecture is an ImageNet-1k one: a 1000-class head is its.
+    m.labels = imagenet_labels();
+    notes.push_back("note: no --labels given; recording the ImageNet-1k class names (" + hp.arch.source +
+                    " with a 1000-class head)");
   }
 }
 
@@ -170,10 +187,13 @@ void check_limits(const Model& m) {
     if (!std::isfinite(v)) throw std::runtime_error("std values must be finite");
 }
 
-Conversion convert(const Options& o) { return convert(o, read_checkpoint(o.checkpoint)); }
+Conversion convert(const Options& o) {
+  const Checkpoint ck = read_checkpoint(o.checkpoint, o.key);
+  return convert(o, ck.tensors, ck.hparams);
+}
 
-Conversion convert(const Options& o, const TensorMap& tensors) {
-  HParams hp = gather_hparams(o);
+Conversion convert(const Options& o, const TensorMap& tensors, const HParams& from_checkpoint) {
+  HParams hp = overlay(from_checkpoint, gather_hparams(o));
   check_limits(hp);
   const Family& family = find_family(o.family, tensors, o.checkpoint);
   if (family.preprocess_defaults) {
@@ -194,23 +214,6 @@ int64_t count_params(const Model& m) {
   int64_t n = 0;
   for_each_tensor(m, [&](const Tensor& x, bool) { n += int64_t(x.data.size()); });
   return n;
-}
-
-std::string summary(const Conversion& c, const std::string& output, size_t bytes) {
-  const Config& k = c.model.config;
-  const int patches = (k.image_h / k.patch_h) * (k.image_w / k.patch_w);
-  std::string prefix = k.dist_token ? "cls + dist + " : k.class_token ? "cls + " : "";
-  const char* pool = k.dist_token ? "cls+dist tokens" : k.pooling == 0 ? "cls token"
-                     : k.pooling == 1 ? "mean of patches"
-                                      : "mean of all tokens";
-  char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "%s: dim %d, depth %d, heads %d, mlp %d, image %dx%d, patch %dx%d, tokens %d (%s%d patches), "
-                "pooling %s, %d classes, %.2fM params -> %s (%.1f MiB)",
-                c.family.c_str(), k.dim, k.depth, k.heads, k.mlp_dim, k.image_h, k.image_w, k.patch_h, k.patch_w,
-                patches + int(k.class_token) + int(k.dist_token), prefix.c_str(), patches, pool, k.num_classes,
-                double(count_params(c.model)) / 1e6, output.c_str(), double(bytes) / (1 << 20));
-  return buf;
 }
 
 }  // namespace vitrt::conv

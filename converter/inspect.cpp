@@ -1,10 +1,13 @@
 #include "inspect.h"
 
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include "convert.h"
 #include "families/families.h"
+#include "inspect_model.h"
+#include "cli.h"
 
 namespace vitrt::conv {
 namespace {
@@ -44,10 +47,21 @@ void print_model(std::ostream& out, const Model& m, const std::string& heads_unk
 }  // namespace
 
 std::string inspect(const Options& o) {
+  {
+    // A model file: by its identifier (bytes 4-7), without reading a large
+    // checkpoint twice.
+    std::ifstream in(o.checkpoint, std::ios::binary);
+    std::vector<uint8_t> head(8);
+    if (in.read(reinterpret_cast<char*>(head.data()), 8) && looks_like_vitrt_model(head)) {
+      const auto file = read_file(o.checkpoint);
+      return inspect_model(o.checkpoint, *file, o.json);
+    }
+  }
+  if (o.json) throw tools::UsageError("--json: only for model files (.vitrt)");
   std::ostringstream out;
-  std::string format;
-  const TensorMap tensors = read_checkpoint(o.checkpoint, &format);
-  out << "checkpoint: " << o.checkpoint << "\nformat: " << format << "\ntensors: " << tensors.size() << "\n";
+  const Checkpoint ck = read_checkpoint(o.checkpoint, o.key);
+  const TensorMap& tensors = ck.tensors;
+  out << "checkpoint: " << o.checkpoint << "\nformat: " << ck.format << "\ntensors: " << tensors.size() << "\n";
 
   const Family* family = o.family.empty() ? detect(tensors) : &find_family(o.family, tensors, o.checkpoint);
   if (!family) {
@@ -61,7 +75,7 @@ std::string inspect(const Options& o) {
   out << "family: " << family->name << " (" << family->description << ")"
       << (o.family.empty() ? "" : ", from --family") << "\n";
 
-  const HParams hp = gather_hparams(o);
+  const HParams hp = overlay(ck.hparams, gather_hparams(o));
   Model m;
   std::string heads_unknown;
   try {

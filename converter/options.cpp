@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include "cli.h"
 #include "quant/quantize.h"
 
 #include <cerrno>
@@ -9,16 +10,26 @@
 
 namespace vitrt::conv {
 
+// Misuse of the command line: exit code 2, as in every tool.
+using tools::UsageError;
+
 std::string usage() {
   return "usage: vitrt-convert CHECKPOINT -o OUT [--arch NAME | --config JSON] [--heads N]\n"
          "         [--image-size H[xW]] [--patch-size P[xQ]] [--pool cls|mean] [--eps E]\n"
          "         [--mean a[,b,c] --std a[,b,c]] [--labels FILE]\n"
          "         [--dtype fp32|fp16|int8] [--keep-float LAYER[,LAYER...]] [--calib DIR [--report]]\n"
-         "         [--family NAME] [--crop-pct F] [--resize crop|stretch] [--interpolation bicubic|bilinear]\n"
+         "         [--family NAME] [--key NAME] [--crop-pct F] [--resize crop|stretch]\n"
+         "         [--interpolation bicubic|bilinear]\n"
          "       vitrt-convert --inspect CHECKPOINT [the flags above]\n"
+         "       vitrt-convert --inspect MODEL.vitrt [--json]\n"
+         "       vitrt-convert --help | --version\n"
          "Converts a ViT checkpoint (.safetensors, torch.save .pt/.pth/.pth.tar, NumPy .npz) into a vitrt model;\n"
-         "--inspect prints its format, family and hyperparameters, and what must still be given.\n"
-         "Flags override --config / --arch, which override what the weights imply.\n"
+         "--inspect prints its format, family and hyperparameters, and what must still be given;\n"
+         "for a .vitrt model file, everything the file records (--json: as one JSON object).\n"
+         "Flags override --config / --arch, which override the checkpoint's own 'arch' entry\n"
+         "(MoCo v3, timm's train.py) and what the weights imply.\n"
+         "--key NAME takes the state dict checkpoint[NAME] of a torch.save file holding several\n"
+         "(model, model_ema, state_dict, teacher, ...).\n"
          "--dtype fp16|int8 stores every Linear weight as fp16 or as int8 (per-channel scales, activations\n"
          "quantized per token at run time); --keep-float keeps layers fp32: patch_embed, head (with\n"
          "head_dist, pre_logits), qkv, proj, fc1, fc2 (in every block) or blocks.N.\n"
@@ -30,7 +41,7 @@ std::string usage() {
 namespace {
 
 [[noreturn]] void bad(const std::string& flag, const std::string& value, const char* want) {
-  throw std::runtime_error("invalid " + flag + " '" + value + "': expected " + want);
+  throw UsageError("invalid " + flag + " '" + value + "': expected " + want);
 }
 
 int positive_int(const std::string& flag, const std::string& s) {
@@ -68,6 +79,18 @@ std::vector<float> float_list(const std::string& flag, const std::string& s) {
   }
 }
 
+// The flags parse_options reads a value for: a last flag that is none of
+// them is unknown, not missing its value.
+bool takes_value(const std::string& flag) {
+  static const char* const kFlags[] = {"-o", "--output", "--arch", "--config", "--labels", "--dtype",
+                                       "--keep-float", "--calib", "--family", "--key", "--heads",
+                                       "--image-size", "--patch-size", "--eps", "--pool", "--mean", "--std",
+                                       "--crop-pct", "--resize", "--interpolation"};
+  for (const char* f : kFlags)
+    if (flag == f) return true;
+  return false;
+}
+
 }  // namespace
 
 Options parse_options(const std::vector<std::string>& args) {
@@ -76,15 +99,16 @@ Options parse_options(const std::vector<std::string>& args) {
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i], value;
-    if (flag == "-h" || flag == "--help") { o.help = true; return o; }
     if (flag == "--inspect") { o.inspect = true; continue; }
     if (flag == "--report") { o.report = true; continue; }
+    if (flag == "--json") { o.json = true; continue; }
     if (flag.size() < 2 || flag[0] != '-') { positional.push_back(flag); continue; }
     if (size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
       value = flag.substr(eq + 1);
       flag = flag.substr(0, eq);
     } else {
-      if (i + 1 >= args.size()) throw std::runtime_error(flag + " needs a value");
+      if (i + 1 >= args.size())
+        throw takes_value(flag) ? UsageError(flag + " needs a value") : tools::unknown_option(flag);
       value = args[++i];
     }
     if (flag == "-o" || flag == "--output") o.output = value;
@@ -108,6 +132,7 @@ Options parse_options(const std::vector<std::string>& args) {
     }
     else if (flag == "--calib") o.calib_dir = value;
     else if (flag == "--family") o.family = value;
+    else if (flag == "--key") o.key = value;
     else if (flag == "--heads") f.heads.set(positive_int(flag, value), flag);
     else if (flag == "--image-size") size_pair(flag, value, f.image_h, f.image_w);
     else if (flag == "--patch-size") size_pair(flag, value, f.patch_h, f.patch_w);
@@ -141,21 +166,22 @@ Options parse_options(const std::vector<std::string>& args) {
       else if (value == "bicubic") f.interpolation.set(1, flag);
       else bad(flag, value, "bicubic or bilinear");
     } else {
-      throw std::runtime_error("unknown option " + flag + " (see --help)");
+      throw tools::unknown_option(flag);
     }
   }
   if (positional.size() != 1)
-    throw std::runtime_error(positional.empty() ? "no checkpoint given (see --help)"
-                                                : "expected one checkpoint, got " + std::to_string(positional.size()));
+    throw UsageError(positional.empty() ? "no checkpoint given"
+                                        : "expected one checkpoint, got " + std::to_string(positional.size()));
   o.checkpoint = positional[0];
-  if (o.output.empty() && !o.inspect) throw std::runtime_error("no output file given: pass -o OUT");
-  if (!o.arch.empty() && !o.config_path.empty()) throw std::runtime_error("pass --arch or --config, not both");
+  if (o.output.empty() && !o.inspect) throw UsageError("no output file given: pass -o OUT");
+  if (!o.arch.empty() && !o.config_path.empty()) throw UsageError("pass --arch or --config, not both");
+  if (o.json && !o.inspect) throw UsageError("--json needs --inspect");
   if (!o.keep_float.empty() && o.dtype == DType::F32)
-    throw std::runtime_error("--keep-float needs --dtype fp16 or int8");
+    throw UsageError("--keep-float needs --dtype fp16 or int8");
   if (!o.calib_dir.empty() && o.dtype != DType::I8 && !o.report)
-    throw std::runtime_error("--calib needs --dtype int8 (or --report)");
+    throw UsageError("--calib needs --dtype int8 (or --report)");
   if (o.report && (o.calib_dir.empty() || o.dtype == DType::F32))
-    throw std::runtime_error("--report needs --calib DIR and --dtype fp16 or int8");
+    throw UsageError("--report needs --calib DIR and --dtype fp16 or int8");
   return o;
 }
 

@@ -17,12 +17,14 @@ struct Options {
   std::string calib_dir;  // --calib: images for static int8 input scales / --report
   bool report = false;    // --report: per-layer accuracy vs fp32 on the --calib images
   std::string family;  // empty = detect from the tensors
+  std::string key;     // --key: the state dict checkpoint[key] (empty = unwrap.h's search)
   HParams flags;  // hyperparameters given directly as flags
-  bool help = false;
   bool inspect = false;  // --inspect: describe the checkpoint instead of converting
+  bool json = false;     // --inspect of a model file: print JSON
 };
 
-// Parses argv[1..]; throws std::runtime_error with a one-line message.
+// Parses argv[1..]; throws tools::UsageError (host/cli.h) with a one-line
+// message. --help and --version are the shared main's (guarded_main).
 Options parse_options(const std::vector<std::string>& args);
 
 std::string usage();

@@ -1,17 +1,38 @@
-// Image bytes -> decode (format sniffing, limits, stb_image) -> the
-// model's preprocessing (shorter-side resize, centre crop, normalization),
-// as vitrt-run does for a 224 x 224 model.
+// Image bytes -> decode (format sniffing, limits, stb_image) -> the C API's
+// preprocessing (shorter-side resize, centre crop, normalization) for a
+// generated 224 x 224 model, as vitrt-run does.
+#include <cstring>
 #include <exception>
+#include <vector>
 
+#include "aligned_buffer.h"
 #include "preprocess.h"
+#include "random_model.h"
+
+namespace {
+
+// Opened once: a random-weight model with timm's default preprocessing.
+vitrt_model* model() {
+  static vitrt::tools::AlignedBuffer file;
+  static vitrt_model m;
+  static const bool opened = [] {
+    const std::vector<uint8_t> bytes =
+        vitrt::conv::write_model(vitrt::test::RandomModel().make(3, 224, 224, 2, 16, 16));
+    file = vitrt::tools::AlignedBuffer(bytes.size());
+    std::memcpy(file.data(), bytes.data(), bytes.size());
+    return vitrt_open(&m, file.data(), file.size()) == VITRT_OK;
+  }();
+  return opened ? &m : nullptr;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vitrt::tools;
+  vitrt_model* m = model();
+  if (!m) std::terminate();
   try {
-    const PlanarImage img = decode_image(data, size, "fuzz", 3);
-    PreprocessSpec spec;
-    spec.height = spec.width = 224;
-    preprocess(img, spec);
+    preprocess(m, decode_image(data, size, "fuzz"));
   } catch (const std::exception&) {
   }
   return 0;

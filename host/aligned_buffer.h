@@ -35,7 +35,12 @@ class AlignedBuffer {
 
 // Whole file in a 64-byte aligned buffer. Throws std::runtime_error naming
 // `what` ("model", "image", ...) and the path for missing, unreadable or
-// empty files.
+// empty files and directories.
 AlignedBuffer read_file(const std::string& path, const char* what);
+
+// Size of the regular file at `path`, which must exist and not be empty;
+// otherwise throws "<name>: no such file" / "is a directory" / "is empty"
+// (every tool names these the same, not as "out of memory" or "corrupt").
+std::uintmax_t input_file_size(const std::string& path, const std::string& name);
 
 }  // namespace vitrt::tools

@@ -2,12 +2,13 @@
 
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <stdexcept>
 #include <thread>
 
-#include "vitrt/vitrt.h"
-
 namespace vitrt::tools {
+
+UsageError unknown_option(const std::string& arg) { return UsageError("unknown option '" + arg + "'"); }
 
 int default_threads() {
   const unsigned cores = std::thread::hardware_concurrency();  // 0 = unknown
@@ -44,6 +45,27 @@ int parse_int(const std::string& flag, const std::string& value, int min_value, 
   return int(v);
 }
 
+int parse_threads(const std::string& value) { return parse_int("--threads", value, 1, kMaxThreads); }
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+const char* version() { return VITRT_VERSION_STRING; }
+
 namespace {
 
 // Callers parse error lines, so a message (which may quote paths or runtime
@@ -63,10 +85,32 @@ int guarded_main(const char* tool, const std::function<int()>& body) {
   } catch (const UsageError& e) {
     std::fprintf(stderr, "%s: error: %s (see %s --help)\n", tool, one_line(e.what()).c_str(), tool);
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%s: error: out of memory\n", tool);
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", tool, one_line(e.what()).c_str());
     return 1;
   }
+}
+
+int guarded_main(const char* tool, const std::string& usage, int argc, char** argv,
+                 const std::function<int()>& body) {
+  // Anywhere, as users append --help to a command that just failed.
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(usage.c_str(), stdout);
+      return 0;
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--version") {
+      std::printf("%s %s\n", tool, version());
+      return 0;
+    }
+  }
+  return guarded_main(tool, body);
 }
 
 }  // namespace vitrt::tools

@@ -129,13 +129,41 @@ NpyHeader parse_npy_header(const uint8_t* bytes, std::size_t size, const std::st
   return h;
 }
 
+void fortran_to_c_order(const uint8_t* src, uint8_t* dst, const std::vector<int64_t>& shape, std::size_t elem) {
+  for (int64_t d : shape)
+    if (d == 0) return;  // empty; also keeps the products below within numel
+  // Size-1 dimensions move neither index; without them at most 63 remain
+  // (each other dimension at least doubles numel), however long the shape.
+  std::vector<int64_t> size, c_stride;  // first dimension first
+  int64_t numel = 1;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    if (shape[i] != 1) {
+      size.insert(size.begin(), shape[i]);
+      c_stride.insert(c_stride.begin(), numel);
+    }
+    numel *= shape[i];
+  }
+  // Walk the source in its own order (first index fastest), keeping the
+  // destination offset in step.
+  std::vector<int64_t> index(size.size(), 0);
+  int64_t at = 0;
+  for (int64_t n = 0; n < numel; ++n) {
+    std::memcpy(dst + std::size_t(at) * elem, src + std::size_t(n) * elem, elem);
+    for (std::size_t d = 0; d < size.size(); ++d) {
+      at += c_stride[d];
+      if (++index[d] < size[d]) break;
+      at -= size[d] * c_stride[d];
+      index[d] = 0;
+    }
+  }
+}
+
 NpyArray parse_npy(const uint8_t* bytes, std::size_t size, const std::string& name) {
   const NpyHeader h = parse_npy_header(bytes, size, name);
   NpyArray out;
   out.shape = h.shape;
   if (h.descr != "<f4")
     throw std::runtime_error(name + ": dtype '" + h.descr + "' is not float32 little-endian ('<f4')");
-  if (h.fortran_order) throw std::runtime_error(name + ": fortran_order arrays are not supported");
 
   std::size_t count = 1;
   for (int64_t d : out.shape) {
@@ -150,6 +178,12 @@ NpyArray parse_npy(const uint8_t* bytes, std::size_t size, const std::string& na
   }
   out.data.resize(count);
   const uint8_t* p = bytes + h.data_offset;
+  std::vector<uint8_t> c_order;
+  if (h.fortran_order) {
+    c_order.resize(count * 4);
+    fortran_to_c_order(p, c_order.data(), out.shape, 4);
+    p = c_order.data();
+  }
   for (std::size_t i = 0; i < count; ++i) {
     const uint32_t bits = load_le32(p + 4 * i);
     std::memcpy(&out.data[i], &bits, 4);

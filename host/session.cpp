@@ -22,6 +22,8 @@ Session::Session(AlignedBuffer file, const std::string& name, int threads, std::
   }
   // Before sizing the arena: observing needs a little more of it.
   if (observer.fn) check(vitrt_set_observer(&model_, observer.fn, observer.ctx), "cannot observe");
+  if (observer.attention)
+    check(vitrt_set_attention_observer(&model_, observer.attention, observer.attention_ctx), "cannot observe attention");
   const std::size_t need = vitrt_arena_size(&model_);
   if (need > max_arena_bytes) {
     char msg[160];

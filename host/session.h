@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "aligned_buffer.h"
+#include "preprocess.h"
 #include "thread_pool.h"
 #include "vitrt/vitrt.h"
 
@@ -15,10 +17,13 @@ namespace vitrt::tools {
 class Session {
  public:
   // Optional: the runtime reports every Linear of each run to fn
-  // (vitrt_set_observer); Observer{} is none.
+  // (vitrt_set_observer), and each head's attention probabilities to
+  // attention (vitrt_set_attention_observer); null members are none.
   struct Observer {
     vitrt_observer_fn fn;
     void* ctx;
+    vitrt_attention_fn attention;
+    void* attention_ctx;
   };
 
   // Throws std::runtime_error carrying the runtime's vitrt_last_error(), or
@@ -37,6 +42,8 @@ class Session {
   std::size_t arena_bytes() const { return arena_.size(); }
   std::size_t input_count() const { return std::size_t(info_.channels) * info_.image_h * info_.image_w; }
 
+  // The model's input for an image, as the model records it (vitrt_preprocess).
+  std::vector<float> preprocess(const Image& img) { return tools::preprocess(&model_, img); }
   // One [1, C, H, W] input (input_count() floats) -> num_classes logits;
   // throws when the input or a logit is NaN or infinite.
   const float* run(const float* input);

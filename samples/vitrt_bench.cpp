@@ -25,7 +25,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: vitrt-bench MODEL [--threads N] [--runs R] [--warmup W] [--json]\n"
-    "       vitrt-bench --list-kernels\n"
+    "       vitrt-bench --list-kernels | --help | --version\n"
     "  --threads N     worker threads (default: all cores)\n"
     "  --runs R        timed runs (default 20)\n"
     "  --warmup W      untimed runs first (default 3)\n"
@@ -44,13 +44,13 @@ Options parse_args(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--threads") o.threads = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, vt::kMaxThreads);
+    if (arg == "--threads") o.threads = vt::parse_threads(vt::flag_value(argc, argv, i));
     else if (arg == "--runs") o.runs = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, 1000000);
     else if (arg == "--warmup") o.warmup = vt::parse_int(arg, vt::flag_value(argc, argv, i), 0, 1000000);
     else if (arg == "--json") o.json = true;
     else if (arg == "--max-arena-mb")
       o.max_arena_mb = vt::parse_int(arg, vt::flag_value(argc, argv, i), 1, vt::kMaxArenaMbFlag);
-    else if (arg.size() > 1 && arg[0] == '-') throw vt::UsageError("unknown option '" + arg + "'");
+    else if (arg.size() > 1 && arg[0] == '-') throw vt::unknown_option(arg);
     else if (o.model.empty()) o.model = arg;
     else throw vt::UsageError("unexpected argument '" + arg + "'");
   }
@@ -73,23 +73,6 @@ std::vector<float> bench_input(std::size_t count) {
 double percentile(const std::vector<double>& sorted, double p) {
   const std::size_t rank = std::size_t(std::ceil(p / 100.0 * sorted.size()));
   return sorted[std::max<std::size_t>(rank, 1) - 1];
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += char(c);
-    }
-  }
-  return out + "\"";
 }
 
 // The kernel set a handle opened on `file` runs with: the same choice the
@@ -119,10 +102,6 @@ std::size_t peak_rss_bytes() {
 }
 
 int run(int argc, char** argv) {
-  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
   if (argc == 2 && std::string(argv[1]) == "--list-kernels") {
     vt::print_kernel_sets();
     return 0;
@@ -151,8 +130,8 @@ int run(int argc, char** argv) {
         "{\"model\":%s,\"threads\":%d,\"runs\":%d,\"warmup\":%d,\"latency_ms_median\":%.4f,"
         "\"latency_ms_p90\":%.4f,\"arena_bytes\":%zu,\"model_bytes\":%zu,\"kernels\":%s,"
         "\"peak_rss_bytes\":%zu}\n",
-        json_string(o.model).c_str(), o.threads, o.runs, o.warmup, median, p90, session.arena_bytes(),
-        session.model_bytes(), json_string(kernels).c_str(), peak_rss);
+        vt::json_string(o.model).c_str(), o.threads, o.runs, o.warmup, median, p90, session.arena_bytes(),
+        session.model_bytes(), vt::json_string(kernels).c_str(), peak_rss);
   } else {
     std::printf("model: %s\nmodel bytes: %zu\narena bytes: %zu\nthreads: %d\nruns: %d (warmup %d)\n",
                 o.model.c_str(), session.model_bytes(), session.arena_bytes(), o.threads, o.runs, o.warmup);
@@ -166,5 +145,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return vt::guarded_main("vitrt-bench", [&] { return run(argc, argv); });
+  return vt::guarded_main("vitrt-bench", kUsage, argc, argv, [&] { return run(argc, argv); });
 }

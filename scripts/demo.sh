@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's main command: from a fresh Debian 12 machine to a classified
-# image. Installs the missing build packages, builds vitrt-convert and
-# vitrt-run, converts the bundled Fashion-MNIST ViT (samples/data/fmnist_vit)
-# and classifies a bundled test image (or the images given).
+# image. Installs the missing build packages, builds the four tools
+# (vitrt-convert, vitrt-run, vitrt-bench, vitrt-eval), converts the bundled
+# Fashion-MNIST ViT (samples/data/fmnist_vit) and classifies a bundled test
+# image (or the images given).
 #   bash scripts/demo.sh [IMAGE...]
 # VITRT_BUILD_DIR (default build) and VITRT_JOBS (default 2) as in test.sh.
 set -euo pipefail
@@ -21,11 +22,11 @@ run() { printf '+ %s\n' "$*"; "$@"; }
 step "Installing missing build packages"
 run bash scripts/setup.sh build
 
-step "Building vitrt-convert and vitrt-run in $build/"
+step "Building vitrt-convert, vitrt-run, vitrt-bench and vitrt-eval in $build/"
 # Tests off: their configure step needs the PyTorch reference, which only
 # `bash scripts/test.sh` installs.
 run cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVITRT_BUILD_TESTS=OFF
-run cmake --build "$build" --parallel "$jobs" --target vitrt-convert vitrt-run
+run cmake --build "$build" --parallel "$jobs" --target vitrt-convert vitrt-run vitrt-bench vitrt-eval
 
 step "Converting $sample/model.safetensors (timm ViT, 4 heads, 28x28 grayscale)"
 # The head count is not in the weights; mean/std are the training split's

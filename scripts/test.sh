@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command, from a fresh clone to a summary line:
 #   1. host: build everything in build/ (Release), run every ctest label
+#      (install: tests/consumer built against `cmake --install build`, via
+#      add_subdirectory and via pkg-config, and run)
 #   2. aarch64: cross-build the runtime core, run its unit tests under qemu
 #   3. cortex-m55: build the core + samples/firmware (link and no-heap check)
 #   4. sanitize: everything again with ASan + UBSan (-fno-sanitize-recover) in

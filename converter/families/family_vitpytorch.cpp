@@ -74,7 +74,7 @@ Block map_layer(TensorPool& pool, const LayerNames& n, int i, const Config& c, i
 }
 
 // vit-pytorch pool='mean' is x.mean(dim=1): every token, the class token
-// included. Only the newest version drops the class token (for 'mean').
+// included. Newer versions drop the class token for 'mean' (a 0-row cls_token).
 int32_t choose_pooling(const HParams& hp, bool class_token) {
   if (!class_token) {
     if (hp.pool && *hp.pool == Pool::Token)
@@ -120,13 +120,17 @@ Model map_vitpytorch(const TensorMap& tensors, const HParams& hp) {
     m.patch_norm_out = take_norm(pool, "to_patch_embedding.3.", dim);
   }
 
+  // [1, n, dim] up to 1.15, [n, dim] since 1.16; n = 0 (an empty
+  // placeholder) when pool='mean' dropped the class token.
   const auto& cs = pool.shape("cls_token");
-  if (cs.size() != 3 || cs[0] != 1 || cs[1] > 1 || cs[2] != dim)
-    throw std::runtime_error("cls_token must be [1, 1, dim] or [1, 0, dim], got " + shape_string(cs));
-  c.class_token = cs[1] == 1;
+  const bool flat = cs.size() == 2;
+  if (!(flat || (cs.size() == 3 && cs[0] == 1)) || cs[cs.size() - 2] > 1 || cs.back() != dim)
+    throw std::runtime_error("cls_token must be [1, 1, dim], [1, 0, dim], [1, dim] or [0, dim] with dim " +
+                             std::to_string(dim) + ", got " + shape_string(cs));
+  c.class_token = cs[cs.size() - 2] == 1;
   check_matches(hp.class_token, c.class_token, "class token");
   if (c.class_token) m.cls_token = pool.take("cls_token", cs, {dim});
-  else pool.take("cls_token", cs);  // the newest version's empty placeholder for pool='mean'
+  else pool.take("cls_token", cs);
   c.pooling = choose_pooling(hp, c.class_token);
 
   while (pool.has(layer(c.depth) + names->qkv + "weight")) ++c.depth;
@@ -150,6 +154,9 @@ Model map_vitpytorch(const TensorMap& tensors, const HParams& hp) {
   // Newer: LayerNorm over all tokens, then mlp_head = Linear. Older:
   // mlp_head = LayerNorm (on the pooled vector) + Linear.
   m.norm = take_norm(pool, "transformer.norm.", dim);
+  if (!pool.has("mlp_head.weight") && !pool.has("mlp_head.1.weight"))
+    throw std::runtime_error(
+        "the checkpoint has no classifier head (mlp_head; vit-pytorch num_classes=0); vitrt needs one");
   const std::string head = pool.has("mlp_head.weight") ? "mlp_head." : "mlp_head.1.";
   if (head != "mlp_head.") m.fc_norm = take_norm(pool, "mlp_head.0.", dim);
   m.head.weight = pool.take(head + "weight", {-1, dim});
@@ -157,14 +164,18 @@ Model map_vitpytorch(const TensorMap& tensors, const HParams& hp) {
   m.head.bias = pool.take(head + "bias", {c.num_classes});
   check_matches(hp.num_classes, c.num_classes, "num_classes");
 
+  // Rank as the cls_token's: [1, tokens, dim] up to 1.15, [tokens, dim] since.
   const auto& ps = pool.shape("pos_embedding");
-  if (ps.size() != 3 || ps[0] != 1 || ps[2] != dim)
-    throw std::runtime_error("pos_embedding must be [1, tokens, " + std::to_string(dim) + "], got " + shape_string(ps));
+  if (ps.size() != cs.size() || (!flat && ps[0] != 1) || ps.back() != dim)
+    throw std::runtime_error("pos_embedding must be [" + std::string(flat ? "" : "1, ") + "tokens, " +
+                             std::to_string(dim) + "] as the cls_token " + shape_string(cs) + " is, got " +
+                             shape_string(ps));
+  const int64_t tokens = ps[ps.size() - 2];
   const int prefix = int(c.class_token);
-  const ImageGeometry g = resolve_geometry(hp, ps[1], prefix, c.patch_h, c.patch_w);
+  const ImageGeometry g = resolve_geometry(hp, tokens, prefix, c.patch_h, c.patch_w);
   if (g.pos_embed_patches_only)  // timm's no_embed_class reading; vit-pytorch gives the class token a row too
-    throw std::runtime_error("pos_embedding has " + std::to_string(ps[1]) + " rows, the class token's and " +
-                             std::to_string(ps[1] - 1) + " patches', which " +
+    throw std::runtime_error("pos_embedding has " + std::to_string(tokens) + " rows, the class token's and " +
+                             std::to_string(tokens - 1) + " patches', which " +
                              (hp.image_h ? "do not match the image size from " + hp.image_h.source
                                          : std::string("are not a square grid; pass --image-size HxW")));
   c.image_h = g.image_h;

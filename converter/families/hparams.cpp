@@ -124,6 +124,17 @@ class ConfigReader {
     else throw std::runtime_error(source_ + ": interpolation \"" + v->string + "\" is not supported (bicubic or bilinear)");
   }
 
+  // timm's crop_mode: "center" is its eval transform's resize + centre crop,
+  // "squash" resizes straight to the model size; "border" has no equivalent.
+  void crop_mode(const char* key, Param<int>& out) const {
+    const Json* v = get(key);
+    if (!v) return;
+    if (!v->is_string()) bad(key, "a string");
+    if (v->string == "center") out.set(0, source_);  // schema ResizeMode
+    else if (v->string == "squash") out.set(1, source_);
+    else throw std::runtime_error(source_ + ": crop_mode \"" + v->string + "\" is not supported (center or squash)");
+  }
+
   void label_list(const char* key, Param<std::vector<std::string>>& out) const {
     const Json* v = get(key);
     if (!v) return;
@@ -231,6 +242,7 @@ HParams from_timm(const ConfigReader& c, const std::string& source) {
     p.floats("std", f.std);
     p.positive_float("crop_pct", f.crop_pct);
     p.interpolation("interpolation", f.interpolation);
+    p.crop_mode("crop_mode", f.resize);
     p.positive_int("num_classes", f.num_classes);
   }
   c.positive_int("num_classes", f.num_classes);

@@ -1,7 +1,8 @@
 // Hyperparameters that do not come from (or must agree with) the weights,
 // gathered from several sources. Each value remembers where it came from so
 // that a contradiction names its origin. Precedence, highest first:
-// command-line flags > --config / --arch > inferred from the weights.
+// command-line flags > --config / --arch > the checkpoint's own 'arch'
+// entry (source "the checkpoint's arch '...'") > inferred from the weights.
 #pragma once
 
 #include <optional>

@@ -91,8 +91,9 @@ ImageGeometry resolve_geometry(const HParams& hp, int64_t pos_tokens, int prefix
 
 Tensor take_pos_embed(TensorPool& pool, const std::string& name, int64_t dim, const ImageGeometry& g, int prefix,
                       int patch_h, int patch_w) {
-  const int64_t tokens = pool.shape(name).size() == 3 ? pool.shape(name)[1] : -1;
-  Tensor pos = pool.take(name, {1, tokens, dim}, {tokens, dim});
+  const auto& shape = pool.shape(name);
+  const int64_t tokens = shape.size() >= 2 ? shape[shape.size() - 2] : -1;
+  Tensor pos = shape.size() == 2 ? pool.take(name, {tokens, dim}) : pool.take(name, {1, tokens, dim}, {tokens, dim});
   if (!g.pos_grid) return pos;
   return resample_pos_embed(pos, g.pos_embed_patches_only ? 0 : prefix, g.pos_grid, g.pos_grid, g.image_h / patch_h,
                             g.image_w / patch_w);

@@ -46,7 +46,8 @@ struct ImageGeometry {
 // square grid to resample from.
 ImageGeometry resolve_geometry(const HParams& hp, int64_t pos_tokens, int prefix, int patch_h, int patch_w);
 
-// The learned position embedding `name` [1, tokens, dim] as [tokens, dim],
+// The learned position embedding `name` [1, tokens, dim] (or already
+// [tokens, dim], as vit-pytorch >= 1.16 stores it) as [tokens, dim],
 // resampled to the image's patch grid when `g` asks for it.
 Tensor take_pos_embed(TensorPool& pool, const std::string& name, int64_t dim, const ImageGeometry& g, int prefix,
                       int patch_h, int patch_w);

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
-#include "resample.h"
+#include "vitrt/vitrt.h"
 
 namespace vitrt::conv {
 
@@ -14,8 +15,13 @@ Tensor resample_pos_embed(const Tensor& pos, int prefix, int src_h, int src_w, i
   std::vector<float> planes(dim * src);
   for (size_t t = 0; t < src; ++t)
     for (size_t d = 0; d < dim; ++d) planes[d * src + t] = pos.data[(prefix + t) * dim + d];
-  const std::vector<float> resized = resample::resize_planes(planes.data(), int(dim), src_h, src_w, dst_h, dst_w,
-                                                             resample::Interpolation::Bicubic, 0, 0, dst_h, dst_w);
+  // The runtime's resampler, the one image preprocessing uses.
+  std::vector<float> resized(dim * dst);
+  std::vector<uint8_t> scratch(vitrt_resize_scratch_size(src_h, src_w, dst_h, dst_w, VITRT_INTERP_BICUBIC));
+  if (vitrt_resize(planes.data(), int32_t(dim), src_h, src_w, resized.data(), dst_h, dst_w, VITRT_INTERP_BICUBIC,
+                   scratch.data(), scratch.size()) != VITRT_OK)
+    throw std::runtime_error("resample_pos_embed: cannot resize a " + std::to_string(src_h) + "x" +
+                             std::to_string(src_w) + " grid to " + std::to_string(dst_h) + "x" + std::to_string(dst_w));
   Tensor out{{int32_t(prefix + dst), int32_t(dim)}, std::vector<float>((prefix + dst) * dim)};
   std::copy(pos.data.begin(), pos.data.begin() + prefix * dim, out.data.begin());
   for (size_t t = 0; t < dst; ++t)

@@ -54,6 +54,7 @@ HParams to_hparams(const Arch& a, const std::string& src) {
   h.class_token.set(true, src);
   h.dist_token.set(a.distilled, src);
   h.interpolation.set(a.moco ? 0 : 1, src);  // bilinear : bicubic
+  h.resize.set(0, src);                       // crop_mode "center": ShorterSideCrop
   if (a.deit) {
     h.mean.set({0.485f, 0.456f, 0.406f}, src);
     h.std.set({0.229f, 0.224f, 0.225f}, src);
@@ -79,6 +80,13 @@ std::optional<HParams> find_arch(const std::string& name, const std::string& sou
   for (const Arch& a : table())
     if (a.name == base) return to_hparams(a, source);
   return std::nullopt;
+}
+
+const std::vector<std::string>& imagenet_labels() {
+  static const std::vector<std::string> labels = {
+#include "families/imagenet_labels.inc"
+  };
+  return labels;
 }
 
 HParams arch_hparams(const std::string& name, const std::string& source) {

@@ -19,4 +19,9 @@ HParams arch_hparams(const std::string& name, const std::string& source);
 
 std::vector<std::string> known_archs();
 
+// The 1000 ImageNet-1k class names in class-index order ("tench",
+// "goldfish", ...): what a model of a known architecture with a 1000-class
+// head records when no --labels are given.
+const std::vector<std::string>& imagenet_labels();
+
 }  // namespace vitrt::conv

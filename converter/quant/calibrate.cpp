@@ -3,15 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <stdexcept>
 
 #include "aligned_buffer.h"
 #include "cli.h"
+#include "image_files.h"
 
 namespace vitrt::conv {
-
-namespace fs = std::filesystem;
 
 std::vector<std::pair<std::string, Linear*>> named_linears(Model& m) {
   std::vector<std::pair<std::string, Linear*>> out;
@@ -33,23 +31,16 @@ std::vector<std::pair<std::string, Linear*>> named_linears(Model& m) {
 }
 
 std::vector<std::string> find_images(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw std::runtime_error("--calib " + dir + ": not a directory");
-  // Image extensions; a file that is not PNG or JPEG is refused by
+  // The tools' one image list (host/image_files.h): --calib takes the files
+  // vitrt-eval would; a listed file that is not PNG or JPEG is refused by
   // load_image with its format named, not skipped silently.
-  static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga",
-                                            ".ppm", ".pgm", ".pnm", ".psd", ".hdr", ".pic"};
   std::vector<std::string> images;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::string ext = it->path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    if (std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions))
-      images.push_back(it->path().string());
+  try {
+    images = tools::find_images(dir);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("--calib ") + e.what());
   }
-  if (ec) throw std::runtime_error("--calib " + dir + ": " + ec.message());
-  if (images.empty()) throw std::runtime_error("--calib " + dir + ": no images (png, jpg, bmp, ...) found");
-  std::sort(images.begin(), images.end());
+  if (images.empty()) throw std::runtime_error("--calib '" + dir + "': no images (" + tools::image_extensions() + ")");
   return images;
 }
 
@@ -65,11 +56,11 @@ tools::AlignedBuffer aligned_copy(const std::vector<uint8_t>& bytes) {
 
 ObservedModel::ObservedModel(const std::vector<uint8_t>& file, const std::string& name, vitrt_observer_fn fn,
                              void* ctx)
-    : session_(aligned_copy(file), name, 1, tools::arena_mb_to_bytes(tools::kDefaultMaxArenaMb), {fn, ctx}),
-      spec_(tools::spec_from_info(session_.info())) {}
+    : session_(aligned_copy(file), name, 1, tools::arena_mb_to_bytes(tools::kDefaultMaxArenaMb),
+               {fn, ctx, nullptr, nullptr}) {}
 
-std::vector<float> ObservedModel::input(const std::string& image_path) const {
-  return tools::preprocess(tools::load_image(image_path, session_.info().channels), spec_);
+std::vector<float> ObservedModel::input(const std::string& image_path) {
+  return session_.preprocess(tools::load_image(image_path));
 }
 
 void InputRanges::observe(void* ctx, const vitrt_linear_event* e) {
@@ -98,8 +89,13 @@ void calibrate(Model& m, const std::vector<uint8_t>& reference, const std::vecto
   InputRanges ranges;
   ObservedModel model(reference, "fp32 calibration model", &InputRanges::observe, &ranges);
   for (size_t i = 0; i < images.size(); ++i) {
-    model.run(model.input(images[i]));
-    log << "\rcalibrating: " << i + 1 << "/" << images.size() << " images" << std::flush;
+    try {
+      model.run(model.input(images[i]));
+    } catch (const std::exception&) {
+      if (i > 0) log << "\n";  // the error's line after the progress line, not glued to it
+      throw;
+    }
+    log << "\rvitrt-convert: calibrating: " << i + 1 << "/" << images.size() << " images" << std::flush;
   }
   log << "\n";
   set_input_scales(m, ranges);

@@ -22,8 +22,9 @@ namespace vitrt::conv {
 // "head_dist"), in the order a run reaches them.
 std::vector<std::pair<std::string, Linear*>> named_linears(Model& m);
 
-// Files under `dir` (recursively, sorted) with an image extension the tools read (PNG, JPEG).
-// Throws when `dir` is not a directory or holds no such file.
+// Files under `dir` (recursively, sorted) with an image extension, the same
+// list as every tool's (host/image_files.h). Throws when `dir` is not a
+// directory or holds no such file.
 std::vector<std::string> find_images(const std::string& dir);
 
 // A model file run from memory with an observer, on images decoded and
@@ -34,14 +35,13 @@ class ObservedModel {
   ObservedModel(const std::vector<uint8_t>& file, const std::string& name, vitrt_observer_fn fn, void* ctx);
 
   // The model input for one image; throws naming an undecodable file.
-  std::vector<float> input(const std::string& image_path) const;
+  std::vector<float> input(const std::string& image_path);
   // Runs `input`, reporting each Linear to the observer; returns the logits.
   const float* run(const std::vector<float>& input) { return session_.run(input.data()); }
   int classes() const { return session_.info().num_classes; }
 
  private:
   tools::Session session_;
-  tools::PreprocessSpec spec_;
 };
 
 // Largest |input| of each Linear over every run it observed.

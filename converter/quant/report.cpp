@@ -80,14 +80,20 @@ std::string quantization_report(const std::vector<uint8_t>& reference, const std
   Agreement logits;
   size_t top1_same = 0;
   for (size_t i = 0; i < images.size(); ++i) {
-    const std::vector<float> x = fp32.input(images[i]);
+    std::vector<float> x;
+    try {
+      x = fp32.input(images[i]);
+    } catch (const std::exception&) {
+      if (i > 0) log << "\n";  // the error's line after the progress line, not glued to it
+      throw;
+    }
     const float* ref = fp32.run(x);
     const std::vector<float> ref_logits(ref, ref + classes);
     const float* q = quant.run(x);
     logits.add(ref_logits.data(), q, classes);
     top1_same += std::max_element(ref_logits.begin(), ref_logits.end()) - ref_logits.begin() ==
                  std::max_element(q, q + classes) - q;
-    log << "\rreport: " << i + 1 << "/" << images.size() << " images" << std::flush;
+    log << "\rvitrt-convert: report: " << i + 1 << "/" << images.size() << " images" << std::flush;
   }
   log << "\n";
 

@@ -1,5 +1,6 @@
 #include "readers/npz.h"
 
+#include <memory>
 #include <stdexcept>
 
 #include "npy.h"  // host/: the .npy header parser
@@ -37,7 +38,6 @@ RawTensor parse_npy(const ZipData& data, const std::string& name) {
   } catch (const std::runtime_error& e) {
     throw fail(e.what());
   }
-  if (h.fortran_order) throw fail("Fortran-order .npy arrays are not supported; save with np.ascontiguousarray");
   int64_t numel = 0;
   try {
     numel = checked_numel(t.shape);
@@ -49,9 +49,15 @@ RawTensor parse_npy(const ZipData& data, const std::string& name) {
   if (uint64_t(numel) > (data.size - data_start) / elem || uint64_t(numel) * elem != data.size - data_start)
     throw fail("shape " + shape_string(t.shape) + " of " + h.descr + " needs " + std::to_string(numel) + " x " +
                std::to_string(elem) + " bytes, the array has " + std::to_string(data.size - data_start));
+  t.nbytes = size_t(numel) * elem;
+  if (h.fortran_order) {  // e.g. a transposed array or a JAX export: copy it into C order
+    auto c_order = std::make_shared<std::vector<uint8_t>>(t.nbytes);
+    tools::fortran_to_c_order(data.data() + data_start, c_order->data(), t.shape, elem);
+    t.storage = std::move(c_order);
+    return t;
+  }
   t.storage = data.buffer;
   t.offset = data.offset + data_start;
-  t.nbytes = size_t(numel) * elem;
   return t;
 }
 

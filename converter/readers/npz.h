@@ -14,7 +14,8 @@ namespace vitrt::conv {
 // True when the archive holds at least one .npy entry.
 bool is_npz(const ZipArchive& zip);
 
-// Every entry must be a little-endian, C-order .npy array of a RawDType.
+// Every entry must be a little-endian .npy array of a RawDType; Fortran-order
+// ones are copied into C order.
 TensorMap read_npz(const ZipArchive& zip, const std::string& path);
 
 // One .npy file (format versions 1-3) held in `data`; `name` prefixes errors.

@@ -37,23 +37,38 @@ bool find(const PyRef& v, const std::string& where, int depth, std::unordered_se
   return !out.tensors.empty();
 }
 
+// "a dict with keys model (dict), epoch (int)", for errors.
+std::string describe(const PyRef& checkpoint) {
+  std::string keys;
+  if (checkpoint->kind == K::Dict)
+    for (const auto& [k, v] : checkpoint->entries)
+      if (k->kind == K::String) keys += (keys.empty() ? "" : ", ") + k->text + " (" + v->kind_name() + ")";
+  const std::string kind = checkpoint->kind_name();
+  const char* article = kind.find_first_of("aeiou") == 0 ? "an " : "a ";
+  return article + kind + (keys.empty() ? std::string() : " with keys " + keys);
+}
+
 }  // namespace
 
-StateDict unwrap_state_dict(const PyRef& checkpoint, const std::string& path) {
+StateDict unwrap_state_dict(const PyRef& checkpoint, const std::string& path, const std::string& key) {
   StateDict sd;
   std::unordered_set<const PyValue*> seen;
-  if (!find(checkpoint, "checkpoint", 0, seen, sd)) {
-    std::string keys;
-    if (checkpoint->kind == K::Dict)
-      for (const auto& [k, v] : checkpoint->entries)
-        if (k->kind == K::String) keys += (keys.empty() ? "" : ", ") + k->text + " (" + v->kind_name() + ")";
+  if (!key.empty()) {
+    const PyRef* child = checkpoint->kind == K::Dict ? lookup(*checkpoint, key) : nullptr;
+    if (!child)
+      throw std::runtime_error(path + ": --key " + key + ": no such key; the checkpoint is " + describe(checkpoint));
+    const std::string where = "checkpoint['" + key + "']";
+    if (!find(*child, where, 1, seen, sd))
+      throw std::runtime_error(path + ": --key " + key + ": " + where + " holds no tensors; it is " + describe(*child));
+  } else if (!find(checkpoint, "checkpoint", 0, seen, sd)) {
     std::string expected;
-    for (const char* key : kStateDictKeys) expected += std::string(expected.empty() ? "" : ", ") + key;
+    for (const char* k : kStateDictKeys) expected += std::string(expected.empty() ? "" : ", ") + k;
     throw std::runtime_error(path + ": no tensors found: expected a state dict, or one under " + expected +
-                             "; the checkpoint is a " + checkpoint->kind_name() +
-                             (keys.empty() ? std::string() : " with keys " + keys));
+                             "; the checkpoint is " + describe(checkpoint) + " (--key NAME picks one)");
   }
   if (strip_data_parallel_prefix(sd.tensors)) sd.origin += ", '" + kDataParallelPrefix + "' prefix removed";
+  if (checkpoint->kind == K::Dict)
+    if (const PyRef* arch = lookup(*checkpoint, "arch"); arch && (*arch)->kind == K::String) sd.arch = (*arch)->text;
   return sd;
 }
 

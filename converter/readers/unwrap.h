@@ -10,6 +10,10 @@
 // scalars) is ignored. When every name starts with "module." (saved from
 // DataParallel / DistributedDataParallel) the prefix is removed.
 //
+// A `key` (vitrt-convert --key) replaces that search with checkpoint[key]
+// (itself searched the same way): for files holding several state dicts,
+// e.g. model and model_ema, or student and teacher.
+//
 // Other names are kept as they are: a MoCo v3 checkpoint, for instance,
 // yields base_encoder.*, momentum_encoder.* and predictor.* tensors, and it
 // is the MoCo family mapper that picks base_encoder.
@@ -25,10 +29,12 @@ namespace vitrt::conv {
 struct StateDict {
   TensorMap tensors;
   std::string origin;  // where they came from, e.g. "checkpoint['model'], 'module.' prefix removed"
+  std::string arch;    // checkpoint['arch'] when a string (MoCo v3 and timm's train.py record it), else empty
 };
 
-// Throws, listing the top-level keys, when no tensors are found.
-StateDict unwrap_state_dict(const PyRef& checkpoint, const std::string& path);
+// Throws, listing the top-level keys, when no tensors are found or `key`
+// (if not empty) is not one of them.
+StateDict unwrap_state_dict(const PyRef& checkpoint, const std::string& path, const std::string& key = "");
 
 // Removes the "module." prefix when every name has it (a state dict saved
 // from DataParallel, in any file format); returns whether it did.

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "preprocess.h"
 #include "state.h"
 #include "vitrt/platform.h"
 #include "vitrt/vitrt_generated.h"
@@ -63,6 +64,24 @@ vitrt_status select_kernels(State& st, const char* name, const char* source) {
   if (st.bound && (!had_plan || new_total != old_total ||
                    memcmp(before, after, sizeof(before)) != 0))
     st.bound = false;
+  return VITRT_OK;
+}
+
+// Sets or removes one of the observer hooks. Each needs its own arena buffer
+// (kObserved, kAttnProbs): switching it on or off changes the plan.
+template <class Fn>
+vitrt_status set_hook(vitrt_model* m, Fn State::*hook, void* State::*hook_ctx, Fn fn, void* ctx) {
+  State* st = opened(m);
+  if (!st) return m ? VITRT_ERR_STATE : VITRT_ERR_INVALID_ARGUMENT;
+  if ((fn != nullptr) != (st->*hook != nullptr)) st->bound = false;
+  st->*hook = fn;
+  st->*hook_ctx = ctx;
+  uint64_t offsets[vitrt::kNumBuffers], total;
+  if (!plan(*st, offsets, &total)) {
+    st->*hook = nullptr;
+    st->bound = false;
+    return VITRT_ERR_UNSUPPORTED;
+  }
   return VITRT_OK;
 }
 
@@ -168,19 +187,11 @@ vitrt_status vitrt_set_parallel(vitrt_model* m, vitrt_parallel_fn parallel, void
 }
 
 vitrt_status vitrt_set_observer(vitrt_model* m, vitrt_observer_fn fn, void* ctx) {
-  State* st = opened(m);
-  if (!st) return m ? VITRT_ERR_STATE : VITRT_ERR_INVALID_ARGUMENT;
-  // Observing needs kObserved: switching on or off changes the plan.
-  if ((fn != nullptr) != (st->observer != nullptr)) st->bound = false;
-  st->observer = fn;
-  st->observer_ctx = ctx;
-  uint64_t offsets[vitrt::kNumBuffers], total;
-  if (!plan(*st, offsets, &total)) {
-    st->observer = nullptr;
-    st->bound = false;
-    return VITRT_ERR_UNSUPPORTED;
-  }
-  return VITRT_OK;
+  return set_hook(m, &State::observer, &State::observer_ctx, fn, ctx);
+}
+
+vitrt_status vitrt_set_attention_observer(vitrt_model* m, vitrt_attention_fn fn, void* ctx) {
+  return set_hook(m, &State::attention_observer, &State::attention_observer_ctx, fn, ctx);
 }
 
 vitrt_status vitrt_set_kernels(vitrt_model* m, const char* name) {
@@ -213,7 +224,7 @@ vitrt_status vitrt_run(vitrt_model* m, const float* input, size_t count) {
   if (!st) return m ? VITRT_ERR_STATE : VITRT_ERR_INVALID_ARGUMENT;
   if (!st->bound) {
     vitrt::fail(*st) << "no arena bound (call vitrt_bind_arena, again after vitrt_set_parallel, "
-                        "vitrt_set_observer or a vitrt_set_kernels that changed the arena size)";
+                        "vitrt_set_observer, vitrt_set_attention_observer or a vitrt_set_kernels that changed the arena size)";
     return VITRT_ERR_STATE;
   }
   const vitrt::Dims& d = st->d;
@@ -253,18 +264,28 @@ vitrt_status vitrt_get_info(const vitrt_model* m, vitrt_info* info) {
   info->num_classes = d.num_classes;
   info->schema_version = st->model->schema_version();
   info->weight_bytes = static_cast<size_t>(st->weight_bytes);
-  // Without preprocessing data: identity normalisation, model defaults.
-  for (int i = 0; i < 4; ++i) info->std[i] = 1.f;
-  info->crop_pct = 0.875f;
-  info->interpolation = static_cast<int32_t>(vitrt::schema::Interpolation::Bicubic);
-  if (const auto* p = st->model->preprocess()) {
-    for (uint32_t i = 0; i < 4 && p->mean() && i < p->mean()->size(); ++i) info->mean[i] = p->mean()->Get(i);
-    for (uint32_t i = 0; i < 4 && p->std() && i < p->std()->size(); ++i) info->std[i] = p->std()->Get(i);
-    info->resize_mode = static_cast<int32_t>(p->resize());
-    info->interpolation = static_cast<int32_t>(p->interpolation());
-    info->crop_pct = p->crop_pct();
-  }
+  vitrt::PreprocessParams p;
+  vitrt::preprocess_params(*st, &p);
+  memcpy(info->mean, p.mean, sizeof(p.mean));
+  memcpy(info->std, p.std, sizeof(p.std));
+  info->resize_mode = p.resize_mode;
+  info->interpolation = p.interpolation;
+  info->crop_pct = p.crop_pct;
   return VITRT_OK;
+}
+
+size_t vitrt_preprocess_scratch_size(const vitrt_model* m, int32_t height, int32_t width, int32_t format) {
+  const State* st = opened(m);
+  return st ? vitrt::preprocess_scratch_size(*st, height, width, format) : 0;
+}
+
+vitrt_status vitrt_preprocess(vitrt_model* m, const uint8_t* pixels, int32_t height, int32_t width,
+                              int32_t format, size_t row_stride, void* scratch, size_t scratch_size,
+                              float* out, size_t out_count) {
+  State* st = opened(m);
+  if (!st) return m ? VITRT_ERR_STATE : VITRT_ERR_INVALID_ARGUMENT;
+  return vitrt::preprocess(*st, pixels, height, width, format, row_stride, scratch, scratch_size, out,
+                           out_count);
 }
 
 const char* vitrt_label(const vitrt_model* m, int32_t i) {

@@ -35,6 +35,7 @@ enum Buffer : int {
   kQuantScales, // its per-row scales
   kWeightScratch,  // float GEMM weight panels converted / reordered, per thread
   kObserved,    // with an observer: proj / fc2 output before the residual add
+  kAttnProbs,   // with an attention observer: one head's [tokens, tokens] probabilities
   kNumBuffers
 };
 
@@ -51,7 +52,7 @@ struct Dims {
   uint64_t stem_floats[2];  // ConvStem ping/pong buffer sizes (largest map each)
 };
 
-constexpr int kMaxThreads = 64;
+constexpr int kMaxThreads = VITRT_MAX_THREADS;
 
 struct State {
   uint32_t magic;  // kOpenMagic once vitrt_open succeeded
@@ -70,6 +71,8 @@ struct State {
 
   vitrt_observer_fn observer;  // null = none
   void* observer_ctx;
+  vitrt_attention_fn attention_observer;  // null = none
+  void* attention_observer_ctx;
 
   uint8_t* arena;
   uint64_t offsets[kNumBuffers];
@@ -93,6 +96,9 @@ vitrt_status open_model(State& st, const void* data, size_t size);
 bool plan_arena(const State& st, uint64_t offsets[kNumBuffers], uint64_t* total);
 // vit.cpp: one forward pass over the bound arena; logits land in kLogits.
 void run_vit(State& st, const float* input);
+// attention_probs.cpp: each head's softmax(q k^T * scale) of block `block`
+// into `probs` ([tokens, tokens]), passed to st.attention_observer.
+void observe_attention(const State& st, int32_t block, const float* qkv, float* probs);
 // vit.cpp: runs fn(ctx, 0..st.threads-1), through the pool when there is one.
 void run_tasks(const State& st, vitrt_task_fn fn, void* ctx);
 // stem.cpp: the patch_embed input rows [patches, patch_len] of one image.

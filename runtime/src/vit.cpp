@@ -132,6 +132,7 @@ class Forward {
         int8 && ops_.attention_bf16 ? ops_.attention_bf16 : ops_.attention;
     AttnJob job{fn, &d_, qkv, attn, buf(kScratch), scratch_floats(d_), st_.threads};
     run_tasks(st_, attention_task, &job);
+    if (st_.attention_observer) observe_attention(st_, i, qkv, buf(kAttnProbs));
     if (b.proj()) {
       gemm(attn, d_.tokens, b.proj(), {"blocks", i, "proj"}, buf(kTokens), true);
     } else {
@@ -227,6 +228,7 @@ bool plan_arena(const State& st, uint64_t offsets[kNumBuffers], uint64_t* total)
   for (Buffer b : {kQuantX, kQuantScales, kWeightScratch})
     req[b] = {linear_buffer_bytes(st, b), kStem, kHeadStep};
   req[kObserved] = {linear_buffer_bytes(st, kObserved), kProjStep, kMlpStep};
+  req[kAttnProbs] = {st.attention_observer ? f * t * t : 0, kAttnStep, kAttnStep};
 
   const planner::GreedyPlanner greedy;
   return greedy.plan(req, kNumBuffers, offsets, total) && *total <= SIZE_MAX;

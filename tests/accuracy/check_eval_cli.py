@@ -35,6 +35,8 @@ from timm_vit import VisionTransformer  # noqa: E402
 # Byte order: 'Zeta' < '_under' < 'alpha' < 'beta' < 'zz' < 'ä' (UTF-8 0xC3) ...
 CLASS_DIRS = ['beta', 'Zeta', 'alpha', '_under', 'zz', 'ä-umlaut', 'B2']
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
+# The test models have no labels: class folders map in sorted order.
+SORTED = {'classes': len(CLASS_DIRS), 'mapping': 'sorted'}
 failures = []
 
 
@@ -120,7 +122,7 @@ def check_json(a, args, want, what):
     except ValueError:
         got = {}
     ok = out.count('\n') == 1 and sorted(got) == sorted(want) and got['n'] == want['n']
-    ok = ok and all(abs(got[k] - want[k]) <= 1e-6 for k in want)
+    ok = ok and all(got[k] == want[k] if isinstance(want[k], str) else abs(got[k] - want[k]) <= 1e-6 for k in want)
     check(ok, f'{what} --json = {json.dumps(want)}: got {out.strip()}')
 
 
@@ -129,8 +131,10 @@ def check_text(a, args, top1, top5, n, what):
     if out is None:
         return
     lines = out.splitlines()
-    want = [f'  top-1: {top1:.4f} ({round(top1 * n)}/{n})', f'  top-5: {top5:.4f} ({round(top5 * n)}/{n})']
-    check(len(lines) >= 3 and lines[1:3] == want, f'{what} text report {want}: got {lines[1:3]}')
+    # Line 1 names the class mapping: these models have no labels.
+    want = ["  classes: sorted folder order, as torchvision's ImageFolder (by label: the model has no labels)",
+            f'  top-1: {top1:.4f} ({round(top1 * n)}/{n})', f'  top-5: {top5:.4f} ({round(top5 * n)}/{n})']
+    check(len(lines) >= 4 and lines[1:4] == want, f'{what} text report {want}: got {lines[1:4]}')
 
 
 def refused(a, args, needle, what):
@@ -175,7 +179,7 @@ def main():
         remapped = np.array([wrong.index(sorted(CLASS_DIRS)[t]) for t in targets])
         check(accuracy(y32, remapped) != (top1, top5), f'class order {wrong} would score differently')
     for threads in (1, 2):
-        check_json(a, [fp32, tree, '--threads', threads], {'top1': top1, 'top5': top5, 'n': n},
+        check_json(a, [fp32, tree, '--threads', threads], dict(SORTED, top1=top1, top5=top5, n=n),
                    f'fp32, {threads} thread(s)')
     check_text(a, [fp32, tree], top1, top5, n, 'fp32')
 
@@ -185,8 +189,8 @@ def main():
     for other, y, what in ((int8, y8, 'same preprocessing (int8)'), (stretch, ys, 'other preprocessing (stretch)')):
         o1, o5 = accuracy(y, targets)
         agree = float(np.mean(y32.argmax(1) == y.argmax(1)))
-        want = {'top1': top1, 'top5': top5, 'n': n, 'top1_other': o1, 'top5_other': o5, 'agreement': agree,
-                'mean_cosine': cosine(y32, y)}
+        want = dict(SORTED, top1=top1, top5=top5, n=n, top1_other=o1, top5_other=o5, agreement=agree,
+                    mean_cosine=cosine(y32, y))
         check_json(a, [fp32, tree, '--compare', other], want, f'--compare, {what}')
     check(not np.allclose(ys, y32, atol=1e-3), 'the stretch model sees other inputs: its logits differ')
 

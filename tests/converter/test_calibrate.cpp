@@ -108,7 +108,8 @@ TEST_CASE("calibration images are found recursively, sorted, by extension", "[un
                                      (dir / "sub/c.bmp").string()};
   REQUIRE(find_images(dir.string()) == want);
   REQUIRE_THROWS_WITH(find_images((dir / "sub/empty").string()), Catch::Contains("no images"));
-  REQUIRE_THROWS_WITH(find_images((dir / "missing").string()), Catch::Contains("not a directory"));
+  REQUIRE_THROWS_WITH(find_images((dir / "missing").string()), Catch::Contains("no such directory"));
+  REQUIRE_THROWS_WITH(find_images((dir / "b.png").string()), Catch::Contains("not a directory"));
   fs::remove_all(dir);
 }
 

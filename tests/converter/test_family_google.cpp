@@ -128,7 +128,11 @@ TEST_CASE("google: the vit_jax preprocessing unless flags say otherwise", "[unit
   CHECK(c.model.preprocess.std == std::vector<float>(size_t(C), 0.5f));
   CHECK(c.model.preprocess.resize == 1);         // ResizeMode::Stretch
   CHECK(c.model.preprocess.interpolation == 0);  // Interpolation::Bilinear
-  CHECK(c.notes.empty());                        // no "using ImageNet's" note
+  // Noted as the family's defaults, not vitrt's (ImageNet statistics).
+  REQUIRE(c.notes.size() == 1);
+  CHECK_THAT(c.notes[0], Catch::Contains("resize stretch, interpolation bilinear, mean 0.5 std 0.5 "
+                                         "(the family's default preprocessing)"));
+  CHECK_THAT(c.notes[0], !Catch::Contains("ImageNet"));
 
   c = convert(parse_options({"ViT.npz", "-o", "x.vitrt", "--mean", "0.25", "--resize", "crop"}), flax);
   CHECK(c.model.preprocess.mean == std::vector<float>(size_t(C), 0.25f));

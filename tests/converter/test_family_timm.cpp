@@ -241,6 +241,14 @@ TEST_CASE("finish_model: preprocessing and labels", "[unit]") {
   h.crop_pct.set(1.0f, "cfg");
   h.labels.set({"a", "b", "c"}, "--labels l.txt");
   finish_model(m, h, notes);
+  // One note, naming exactly the values nothing gave.
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("resize crop, interpolation bicubic (vitrt's defaults, as timm's)"));
+  CHECK_THAT(notes[0], !Catch::Contains("crop_pct ") && !Catch::Contains("mean/std") && !Catch::Contains("mean 0"));
+  notes.clear();
+  h.resize.set(0, "--resize");
+  h.interpolation.set(0, "--interpolation");
+  finish_model(m, h, notes);
   CHECK(notes.empty());
   CHECK(m.preprocess.mean == std::vector<float>{0.5f, 0.5f});
   CHECK(m.preprocess.std == std::vector<float>{0.25f, 0.5f});

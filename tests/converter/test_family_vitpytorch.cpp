@@ -22,6 +22,7 @@ struct Spec {
   int64_t inner = 12;
   bool cls = true;      // false: the newest version's empty [1, 0, D] cls_token
   bool to_out = true;
+  bool flat = false;    // vit-pytorch >= 1.16: cls_token [n, D], pos_embedding [tokens, D]
 };
 
 TensorMap make(const Spec& s) {
@@ -35,8 +36,10 @@ TensorMap make(const Spec& s) {
     put(m, p + "weight", {out, in}, seed += 0.1f);
     if (bias) put(m, p + "bias", {out}, seed += 0.1f);
   };
-  put(m, "cls_token", {1, s.cls ? 1 : 0, D}, seed += 0.1f);
-  put(m, "pos_embedding", {1, 4 + (s.cls ? 1 : 0), D}, seed += 0.1f);
+  const int64_t cls = s.cls ? 1 : 0;
+  put(m, "cls_token", s.flat ? std::vector<int64_t>{cls, D} : std::vector<int64_t>{1, cls, D}, seed += 0.1f);
+  put(m, "pos_embedding", s.flat ? std::vector<int64_t>{4 + cls, D} : std::vector<int64_t>{1, 4 + cls, D},
+      seed += 0.1f);
   if (s.layout == Layout::Early) linear("patch_to_embedding.", D, PD);
   if (s.layout == Layout::PreNorm) linear("to_patch_embedding.1.", D, PD);
   if (s.layout == Layout::New) {
@@ -179,6 +182,38 @@ TEST_CASE("vitpytorch: newest layout, mean pooling without a class token, no to_
   CHECK(map_vitpytorch(make({Layout::New, D, true, false}), flags(1)).config.pooling == 0);
 }
 
+TEST_CASE("vitpytorch: 1.16+ stores cls_token and pos_embedding 2-D", "[unit]") {
+  const TensorMap with_cls = make({Layout::New, D, true, true, true});
+  REQUIRE(is_vitpytorch(with_cls));
+  const Model m = map_vitpytorch(with_cls, flags(1));
+  CHECK(m.config.class_token);
+  CHECK(m.config.pooling == 0);  // pool='cls' is what keeps the class token
+  CHECK(m.cls_token.data == values(with_cls, "cls_token"));
+  CHECK(m.pos_embed.data == values(with_cls, "pos_embedding"));
+  CHECK(m.pos_embed.shape == std::vector<int32_t>{5, int32_t(D)});
+  CHECK(m.config.image_h == 4);
+  CHECK(m.config.image_w == 6);
+
+  // pool='mean': cls_token [0, D], pos_embedding the 4 patches' rows.
+  const Model mean = map_vitpytorch(make({Layout::New, D, false, true, true}), flags(1));
+  CHECK_FALSE(mean.config.class_token);
+  CHECK(mean.config.pooling == 2);
+  CHECK(mean.pos_embed.shape == std::vector<int32_t>{4, int32_t(D)});
+
+  // The two tensors' ranks must agree.
+  TensorMap mixed = with_cls;
+  put(mixed, "pos_embedding", {1, 5, D}, 0.5f);
+  CHECK_THROWS_WITH(map_vitpytorch(mixed, flags(1)), Catch::Contains("as the cls_token [1, 8] is"));
+  TensorMap two = with_cls;
+  put(two, "cls_token", {2, D}, 0.5f);
+  CHECK_THROWS_WITH(map_vitpytorch(two, flags(1)), Catch::Contains("got [2, 8]"));
+  // num_classes=0 builds no mlp_head at all.
+  TensorMap headless = with_cls;
+  headless.erase("mlp_head.weight");
+  headless.erase("mlp_head.bias");
+  CHECK_THROWS_WITH(map_vitpytorch(headless, flags(1)), Catch::Contains("no classifier head (mlp_head"));
+}
+
 TEST_CASE("vitpytorch: asks for what the weights cannot tell", "[unit]") {
   const TensorMap t = make({});
   CHECK_THROWS_WITH(map_vitpytorch(t, flags(2, 0)), Catch::Contains("pass --patch-size"));
@@ -208,4 +243,6 @@ TEST_CASE("vitpytorch: a tensor of the wrong rank or size is an error, never a c
   check_wrong_shapes(make({}), [](const TensorMap& m) { map_vitpytorch(m, flags(2)); });
   check_wrong_shapes(make({Layout::PreNorm, 24}), [](const TensorMap& m) { map_vitpytorch(m, flags(3)); });
   check_wrong_shapes(make({Layout::New, D, false, false}), [](const TensorMap& m) { map_vitpytorch(m, flags(1)); });
+  check_wrong_shapes(make({Layout::New, D, true, false, true}),
+                     [](const TensorMap& m) { map_vitpytorch(m, flags(1)); });
 }

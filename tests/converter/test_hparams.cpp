@@ -4,6 +4,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "cli.h"
 #include "convert.h"
 #include "families/mapper_util.h"
 #include "options.h"
@@ -78,7 +79,9 @@ TEST_CASE("options: flags and their errors", "[unit]") {
   CHECK(*o.flags.ln_eps == 1e-5f);
   CHECK(*o.flags.mean == std::vector<float>{0.5f});
   CHECK(o.flags.std->size() == 3);
-  CHECK(options({"--help"}).help);
+  // Misuse is a UsageError (exit 2); --help is the shared main's, not an option here.
+  CHECK_THROWS_AS(options({"ck", "-o", "x", "--heads", "0"}), vitrt::tools::UsageError);
+  CHECK_THROWS_WITH(options({"ck", "-o", "x", "--frobnicate"}), "unknown option '--frobnicate'");
 
   Options pre = options({"ck", "-o", "x", "--crop-pct", "1", "--resize", "stretch", "--interpolation", "bilinear"});
   CHECK(*pre.flags.crop_pct == 1.0f);
@@ -99,14 +102,14 @@ TEST_CASE("options: flags and their errors", "[unit]") {
   CHECK_THROWS_WITH(options({"ck", "-o", "x", "--mean", "0.5,,1"}), Catch::Contains("--mean"));
   CHECK_THROWS_WITH(options({"ck", "-o", "x", "--dtype", "fp64"}), Catch::Contains("fp32"));
   CHECK_THROWS_WITH(options({"ck", "-o", "x", "--arch", "a", "--config", "c"}), Catch::Contains("not both"));
-  CHECK_THROWS_WITH(options({"ck", "-o", "x", "--frobnicate", "1"}), Catch::Contains("unknown option --frobnicate"));
+  CHECK_THROWS_WITH(options({"ck", "-o", "x", "--frobnicate", "1"}), Catch::Contains("unknown option '--frobnicate'"));
   CHECK_THROWS_WITH(options({"ck", "-o"}), Catch::Contains("needs a value"));
 }
 
 TEST_CASE("hparams: flags override config, config overrides its architecture", "[unit]") {
   TempFile config(R"({"architecture": "vit_small_patch16_224.augreg_in21k", "num_classes": 10,
     "global_pool": "avg", "model_args": {"img_size": 192},
-    "pretrained_cfg": {"mean": [0.1, 0.2, 0.3], "crop_pct": 0.95, "interpolation": "bilinear"},
+    "pretrained_cfg": {"mean": [0.1, 0.2, 0.3], "crop_pct": 0.95, "interpolation": "bilinear", "crop_mode": "squash"},
     "label_names": ["a", "b"]})");
   HParams hp = gather_hparams(options({"ck", "-o", "x", "--config", config.path, "--image-size", "160", "--mean", "0.4"}));
   CHECK(*hp.heads == 6);  // from the architecture the config names
@@ -117,6 +120,7 @@ TEST_CASE("hparams: flags override config, config overrides its architecture", "
   CHECK(*hp.std == std::vector<float>{0.5f, 0.5f, 0.5f});  // architecture
   CHECK(*hp.crop_pct == 0.95f);
   CHECK(*hp.interpolation == 0);
+  CHECK(*hp.resize == 1);  // squash: straight to the model size
   CHECK(*hp.num_classes == 10);
   CHECK(*hp.pool == Pool::Mean);
   CHECK(*hp.labels == std::vector<std::string>{"a", "b"});
@@ -159,6 +163,7 @@ TEST_CASE("hparams: config forms and their errors", "[unit]") {
                     Catch::Contains("cfg.json") && Catch::Contains("model_args.num_heads"));
   CHECK_THROWS_WITH(from(R"({"global_pool": "map"})"), Catch::Contains("not supported"));
   CHECK_THROWS_WITH(from(R"({"pretrained_cfg": {"interpolation": "nearest"}})"), Catch::Contains("nearest"));
+  CHECK_THROWS_WITH(from(R"({"pretrained_cfg": {"crop_mode": "border"}})"), Catch::Contains("crop_mode \"border\" is not supported"));
   CHECK_THROWS_WITH(from(R"({"pretrained_cfg": {"input_size": [3, 224]}})"), Catch::Contains("input_size"));
   CHECK_THROWS_WITH(from(R"({"hidden_size": 8, "id2label": {"0": "a", "2": "b"}})"), Catch::Contains("id2label"));
   CHECK_THROWS_WITH(from(R"({"hidden_size": 8, "id2label": {" 0": "a"}})"), Catch::Contains("id2label"));
@@ -170,7 +175,11 @@ TEST_CASE("hparams: config forms and their errors", "[unit]") {
   CHECK_THROWS_WITH(gather_hparams(options({"ck", "-o", "x", "--config", broken.path})),
                     Catch::Contains("invalid JSON") && Catch::Contains("at byte"));
   CHECK_THROWS_WITH(gather_hparams(options({"ck", "-o", "x", "--config", "/nonexistent/c.json"})),
-                    Catch::Contains("cannot open /nonexistent/c.json"));
+                    Catch::Contains("/nonexistent/c.json: no such file"));
+  // Named as what they are, not read as an endless stream or as broken JSON.
+  TempFile empty("");
+  CHECK_THROWS_WITH(gather_hparams(options({"ck", "-o", "x", "--config", empty.path})), Catch::Contains("is empty"));
+  CHECK_THROWS_WITH(gather_hparams(options({"ck", "-o", "x", "--config", "/tmp"})), Catch::Contains("/tmp: is a directory"));
 }
 
 TEST_CASE("hparams: heads cannot be inferred", "[unit]") {
@@ -212,4 +221,40 @@ TEST_CASE("hparams: image geometry from pos_embed or flags", "[unit]") {
   CHECK_THROWS_WITH(resolve_geometry(wide, 141, 1, 16, 16), Catch::Contains("280 patches") && Catch::Contains("no square grid"));
   wide.image_w.set(300, "--image-size");
   CHECK_THROWS_WITH(resolve_geometry(wide, 0, 1, 16, 16), Catch::Contains("not divisible"));
+}
+
+TEST_CASE("labels: trailing blank lines ignored; --arch 1000-class heads get ImageNet's", "[unit]") {
+  TempFile trailing("a\nb\r\n\n \r\n\n");
+  CHECK(*gather_hparams(options({"ck", "-o", "x", "--labels", trailing.path})).labels ==
+        std::vector<std::string>{"a", "b"});
+  TempFile blank("\n\n");
+  CHECK_THROWS_WITH(gather_hparams(options({"ck", "-o", "x", "--labels", blank.path})), Catch::Contains("no labels"));
+
+  const std::vector<std::string>& in1k = imagenet_labels();
+  REQUIRE(in1k.size() == 1000);
+  CHECK(in1k[0] == "tench");
+  CHECK(in1k[1] == "goldfish");
+  CHECK(in1k[207] == "golden retriever");
+  CHECK(in1k[281] == "tabby");
+  CHECK(in1k[999] == "toilet tissue");
+
+  Model m;
+  m.config.num_classes = 1000;
+  std::vector<std::string> notes;
+  finish_model(m, arch_hparams("deit_tiny_patch16_224", "--arch deit_tiny_patch16_224"), notes);
+  CHECK(m.labels == in1k);
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("ImageNet-1k class names") && Catch::Contains("--arch deit_tiny_patch16_224"));
+  // Another class count, or no known architecture: no names are made up.
+  Model ten;
+  ten.config.num_classes = 10;
+  finish_model(ten, arch_hparams("deit_tiny_patch16_224", "--arch deit_tiny_patch16_224"), notes);
+  CHECK(ten.labels.empty());
+  Model plain;
+  plain.config.num_classes = 1000;
+  HParams stats;
+  stats.mean.set({0.5f}, "--mean");
+  stats.std.set({0.5f}, "--std");
+  finish_model(plain, stats, notes);
+  CHECK(plain.labels.empty());
 }

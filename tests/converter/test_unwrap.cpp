@@ -84,6 +84,35 @@ TEST_CASE("unwrap: the module. prefix is removed from any format's tensor map", 
   CHECK_FALSE(strip_data_parallel_prefix(none));
 }
 
+TEST_CASE("unwrap: --key picks one of several state dicts; a missing key lists those present", "[unit]") {
+  const PyRef ckpt = dict({{"model", dict({{"m", tensor(1)}})},
+                           {"model_ema", dict({{"module.e", tensor(2)}})},
+                           {"teacher", dict({{"state_dict", dict({{"t", tensor(3)}})}})},
+                           {"epoch", value(K::Int)}});
+  CHECK(unwrap_state_dict(ckpt, "m.pth").tensors.count("m"));  // the default search
+  StateDict sd = unwrap_state_dict(ckpt, "m.pth", "model_ema");
+  CHECK(sd.tensors.count("e"));
+  CHECK(sd.origin == "checkpoint['model_ema'], 'module.' prefix removed");
+  sd = unwrap_state_dict(ckpt, "m.pth", "teacher");  // searched inside as without --key
+  CHECK(sd.tensors.count("t"));
+  CHECK(sd.origin == "checkpoint['teacher']['state_dict']");
+  CHECK_THROWS_WITH(unwrap_state_dict(ckpt, "m.pth", "student"),
+                    "m.pth: --key student: no such key; the checkpoint is a dict with keys model (dict), "
+                    "model_ema (dict), teacher (dict), epoch (int)");
+  CHECK_THROWS_WITH(unwrap_state_dict(ckpt, "m.pth", "epoch"),
+                    "m.pth: --key epoch: checkpoint['epoch'] holds no tensors; it is an int");
+  CHECK_THROWS_WITH(unwrap_state_dict(value(K::List), "m.pth", "model"),
+                    Catch::Contains("no such key; the checkpoint is a list"));
+}
+
+TEST_CASE("unwrap: checkpoint['arch'] is kept when it is a string", "[unit]") {
+  StateDict sd = unwrap_state_dict(
+      dict({{"arch", value(K::String, "vit_small")}, {"state_dict", dict({{"w", tensor(1)}})}}), "m.pth");
+  CHECK(sd.arch == "vit_small");
+  CHECK(unwrap_state_dict(dict({{"arch", value(K::Int)}, {"w", tensor(1)}}), "m.pth").arch.empty());
+  CHECK(unwrap_state_dict(dict({{"w", tensor(1)}}), "m.pth").arch.empty());
+}
+
 TEST_CASE("unwrap: no tensors is an error naming the keys; cycles end", "[unit]") {
   try {
     unwrap_state_dict(dict({{"teacher", dict({{"w", tensor(1)}})}, {"epoch", value(K::Int)}}), "m.pth");
@@ -91,7 +120,8 @@ TEST_CASE("unwrap: no tensors is an error naming the keys; cycles end", "[unit]"
   } catch (const std::runtime_error& e) {
     CHECK(std::string(e.what()) ==
           "m.pth: no tensors found: expected a state dict, or one under state_dict, model_state_dict, model_state, "
-          "model, module, net, network; the checkpoint is a dict with keys teacher (dict), epoch (int)");
+          "model, module, net, network; the checkpoint is a dict with keys teacher (dict), epoch (int) "
+          "(--key NAME picks one)");
   }
   CHECK_THROWS_WITH(unwrap_state_dict(value(K::List), "m.pth"), Catch::Contains("the checkpoint is a list"));
 

@@ -219,11 +219,11 @@ def check_case(a, case_dir):
     # (d) bad calibration directories.
     empty = os.path.join(work, 'empty')
     os.makedirs(empty, exist_ok=True)
-    for bad, says in ((os.path.join(work, 'missing'), 'not a directory'), (empty, 'no images')):
+    for bad, says in ((os.path.join(work, 'missing'), 'no such directory'), (empty, 'no images')):
         out = os.path.join(work, 'bad.vitrt')
         p = run(convert + ['-o', out, '--dtype', 'int8', '--calib', bad], expect_ok=False)
         err = p.stderr.strip().splitlines()
-        if p.returncode == 0 or not err or says not in err[-1] or not err[-1].startswith('error:') \
+        if p.returncode == 0 or not err or says not in err[-1] or not err[-1].startswith('vitrt-convert: error:') \
                 or os.path.exists(out):
             fail(f'--calib {bad}: exit {p.returncode}, stderr {p.stderr!r}')
     return ok

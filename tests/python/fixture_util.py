@@ -61,8 +61,10 @@ def add_gelu_probe(fc1_w, fc1_b, fc2_w, fc2_b, gen, approximate, units=8, gain=2
 
 def save_formats(d, tensors, formats):
     """The same float32 weights as model.<fmt> for fmt in `formats`:
-    safetensors, pth (torch.save of the dict), npz, npz_compressed (written
-    as model.npz in its own case, so one case = one .npz)."""
+    safetensors, pth (torch.save of the dict), npz, npz_compressed,
+    npz_fortran (every array of 2+ dimensions Fortran-ordered, as JAX/flax
+    exports and transposed arrays are saved); the npz ones are written as
+    model.npz, so one case = one .npz."""
     sd = {k: torch.as_tensor(v).float().contiguous() for k, v in tensors.items()}
     for fmt in formats:
         if fmt == 'safetensors':
@@ -72,6 +74,18 @@ def save_formats(d, tensors, formats):
         elif fmt in ('npz', 'npz_compressed'):
             save = np.savez_compressed if fmt == 'npz_compressed' else np.savez
             save(os.path.join(d, 'model.npz'), **{k: v.numpy() for k, v in sd.items()})
+        elif fmt == 'npz_fortran':
+            arrays = {k: np.asfortranarray(v.numpy()) if v.dim() > 1 else v.numpy() for k, v in sd.items()}
+            np.savez(os.path.join(d, 'model.npz'), **arrays)
+            with np.load(os.path.join(d, 'model.npz')) as z:  # numpy really wrote Fortran order
+                for k in arrays:
+                    header = np.lib.format.read_array_header_1_0 if z.zip.open(k + '.npy').read(8)[6] == 1 \
+                        else np.lib.format.read_array_header_2_0
+                    with z.zip.open(k + '.npy') as f:
+                        f.read(8)
+                        _, fortran, _ = header(f)
+                    squeeze = [n for n in arrays[k].shape if n != 1]
+                    assert fortran == (len(squeeze) > 1), (k, arrays[k].shape, fortran)
         else:
             raise ValueError(fmt)
 

@@ -2,7 +2,8 @@
 """Write Google (flax models_vit) ViT fixtures: fixtures_google.py OUTDIR [--only NAME...] | --list
 
 Per case, OUTDIR/<name>/ gets the flax parameters of ref_google (JAX names
-and layouts) as model.npz (np.savez, or np.savez_compressed) and as
+and layouts) as model.npz (np.savez, np.savez_compressed, or np.savez of
+Fortran-ordered arrays as JAX exports write them) and as
 model.safetensors with the same names, input.npy, expected.npy (float64
 logits of ref_google.forward) and convert_args.txt. Each case first checks
 that the plausible mistakes of `variants` (GELU erf instead of tanh,
@@ -31,6 +32,8 @@ CASES = {
                                         '--mean 0.5 --std 0.5', ('npz_compressed', 'safetensors'), True),
     'google_no_probe': (dict(img=(16, 16), patch=4, chans=3, dim=32, depth=2, heads=4, mlp=64, classes=10,
                              representation_size=24), '', ('npz', 'safetensors'), False),
+    'google_fortran_npz': (dict(img=(24, 16), patch=8, chans=3, dim=48, depth=2, heads=6, mlp=80, classes=5,
+                                representation_size=12), '--image-size 24x16', ('npz_fortran', 'safetensors'), False),
 }
 
 

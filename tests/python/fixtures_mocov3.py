@@ -8,6 +8,12 @@ the way moco-v3 saves them:
   model.safetensors   the same state dict as vitrt sees it after unwrapping
                       ('module.' removed; BatchNorm's int64 num_batches_tracked
                       left out, as safetensors_io writes floats only)
+The small cases record an 'arch' no architecture table knows (the converter
+ignores it: their size is none of vits.py's). Cases with `arch` are
+full-size vits.py models recording it and converted with no flags, the
+architecture (heads, image size, preprocessing) taken from checkpoint['arch'];
+as safetensors cannot carry it, their second file is model.pth, the same
+state dict as {'arch', 'model'} (no 'module.' prefix).
 Pretraining cases keep momentum_encoder.* and predictor.* for the converter to
 ignore; their expected output is base_encoder(x), the projected features.
 Cases with `run_at` convert at another image size than the checkpoint's:
@@ -35,7 +41,8 @@ import safetensors_io  # noqa: E402
 
 VIT = dict(embed_dim=64, depth=2, num_heads=4)
 # name -> (model kwargs, vitrt-convert flags, options)
-# options: pretrain = MoCoViT with projector (dim, mlp_dim); run_at = (h, w).
+# options: pretrain = MoCoViT with projector (dim, mlp_dim); run_at = (h, w);
+#          arch = a vits.py name, recorded in the checkpoint (kwargs from ref_mocov3.ARCHS).
 CASES = {
     'mocov3_conv_pretrain': (dict(VIT, img_size=64, conv_stem=True), '--heads 4',
                              dict(pretrain=(24, 96))),
@@ -44,6 +51,8 @@ CASES = {
     'mocov3_lincls': (dict(VIT, img_size=32, patch_size=8, num_classes=10), '--family mocov3 --heads 4', {}),
     'mocov3_pretrain_p8': (dict(VIT, img_size=32, patch_size=8, embed_dim=32, num_heads=2), '--heads 2',
                            dict(pretrain=(16, 40))),
+    'mocov3_vit_conv_small_arch': (dict(ref_mocov3.ARCHS['vit_conv_small'], num_classes=1000), '',
+                                   dict(arch='vit_conv_small')),
 }
 
 
@@ -137,7 +146,7 @@ def rebuilt_at(model, kwargs, size):
     return m
 
 
-def save_checkpoints(model, d, arch, pretrain):
+def save_checkpoints(model, d, arch, pretrain, arch_known):
     sd = {k: v.float() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     # A real checkpoint carries optimizer state too; one AdamW step on a copy fills it.
     shadow = copy.deepcopy(model)
@@ -152,6 +161,9 @@ def save_checkpoints(model, d, arch, pretrain):
     else:
         ckpt['best_acc1'] = torch.tensor(12.5)
     torch.save(ckpt, os.path.join(d, 'model.pth.tar'))
+    if arch_known:
+        torch.save({'arch': arch, 'model': sd}, os.path.join(d, 'model.pth'))
+        return
     safetensors_io.save_file({k: v for k, v in sd.items() if not k.endswith('num_batches_tracked')},
                              os.path.join(d, 'model.safetensors'), dtype='F32', metadata={'format': 'pt'})
 
@@ -167,7 +179,7 @@ def make_case(outdir, name, seed):
     init_weights(model, gen)
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
-    save_checkpoints(model, d, 'vit_conv_small' if kwargs.get('conv_stem') else 'vit_small', 'pretrain' in opts)
+    save_checkpoints(model, d, opts.get('arch', 'vit_test'), 'pretrain' in opts, 'arch' in opts)
 
     ref = rebuilt_at(model, kwargs, opts['run_at']) if 'run_at' in opts else model
     ih, iw = encoder(ref).patch_embed.img_size
@@ -189,4 +201,4 @@ def make_case(outdir, name, seed):
 
 
 if __name__ == '__main__':
-    fu.main(__doc__, CASES, make_case, slow=(), seed_base=2000)
+    fu.main(__doc__, CASES, make_case, slow=('mocov3_vit_conv_small_arch',), seed_base=2000)

@@ -7,6 +7,11 @@ OUTDIR/<name>/ gets:
   model.pth           the same state dict via torch.save (one case nests it
                       as {'state_dict': {'module.' + key: ...}}, as a
                       DataParallel training script saves it)
+  (ema cases)         instead model.pth = {'model': other weights,
+                      'model_ema': these, 'epoch'} and model.pth.tar =
+                      {'state_dict': {'module.' + key: other weights},
+                      'model_ema': {'module.' + key: these}}, converted with
+                      --key model_ema
   input.npy           float32 [1, C, H, W] randn input
   expected.npy        float32 [1, classes] logits, computed in float64
   convert_args.txt    the vitrt-convert flags for this case (one line)
@@ -30,7 +35,9 @@ import ref_vitpytorch as ref  # noqa: E402
 
 # name -> (ViT kwargs, vitrt-convert flags, options)
 # options: small_act = shrink token embeddings so LayerNorm eps matters;
-#          nested_pth = save the .pth as {'state_dict': {'module.' + key}}.
+#          nested_pth = save the .pth as {'state_dict': {'module.' + key}};
+#          ema = the checkpoints hold two state dicts (see above).
+# vitpytorch_head_*: vit-pytorch 1.16+ (today's HEAD), 2-D cls_token and pos_embedding.
 SMALL = dict(num_classes=10, dim=32, depth=2, mlp_dim=64)
 CASES = {
     'vitpytorch_early_cls': (
@@ -58,6 +65,18 @@ CASES = {
         dict(SMALL, layout='new', image_size=32, patch_size=8, heads=2, dim_head=24, pool='mean',
              drop_cls_for_mean=True),
         '--heads 2 --patch-size 8', {}),
+    'vitpytorch_head_cls_rect': (
+        dict(SMALL, layout='new', image_size=(32, 48), patch_size=(8, 4), heads=4, dim_head=16,
+             drop_cls_for_mean=True, flat=True),
+        '--heads 4 --patch-size 8x4 --image-size 32x48', {}),
+    'vitpytorch_head_mean': (
+        dict(SMALL, layout='new', image_size=32, patch_size=8, heads=2, dim_head=24, pool='mean',
+             drop_cls_for_mean=True, flat=True),
+        '--heads 2 --patch-size 8', {}),
+    'vitpytorch_head_ema_key': (
+        dict(SMALL, layout='new', image_size=24, patch_size=6, channels=1, heads=2, dim_head=16,
+             drop_cls_for_mean=True, flat=True),
+        '--heads 2 --patch-size 6 --mean 0.5 --std 0.25 --key model_ema', dict(ema=True)),
 }
 
 
@@ -99,7 +118,7 @@ def variants(model, small_act):
                 a.scale = (inner // a.heads) ** -0.5
     variant('heads_other', set_heads)
 
-    has_cls = model.cls_token.shape[1] == 1
+    has_cls = model.cls_token.shape[-2] == 1
     if has_cls:
         variant('pool_other', lambda m: setattr(m, 'pool', 'mean' if m.pool == 'cls' else 'cls'))
     if model.pool == 'mean' and has_cls:
@@ -128,10 +147,23 @@ def make_case(outdir, name, seed):
     x = torch.randn((1, model.channels) + model.image_size, generator=gen)
     y = fu.logits64(copy.deepcopy(model), x)
     sd = model.state_dict()
-    fu.write_case(outdir, name, sd, ['safetensors'] if opts.get('nested_pth') else ['safetensors', 'pth'], x, y, args)
+    mistakes = variants(model, opts.get('small_act'))
+    if opts.get('ema'):
+        # The training weights beside the EMA ones: what a converter ignoring --key would take.
+        other = copy.deepcopy(model)
+        fu.init_module(other, gen, token_names=('cls_token', 'pos_embedding'), patch_names=patch_linear_names(other))
+        mistakes['state_dict_not_model_ema'] = other
+        fu.write_case(outdir, name, {}, [], x, y, args)
+        d = os.path.join(outdir, name)
+        prefixed = lambda m: {'module.' + k: v for k, v in m.state_dict().items()}  # noqa: E731
+        torch.save({'model': other.state_dict(), 'model_ema': sd, 'epoch': 300}, os.path.join(d, 'model.pth'))
+        torch.save({'state_dict': prefixed(other), 'model_ema': prefixed(model)}, os.path.join(d, 'model.pth.tar'))
+    else:
+        formats = ['safetensors'] if opts.get('nested_pth') else ['safetensors', 'pth']
+        fu.write_case(outdir, name, sd, formats, x, y, args)
     if opts.get('nested_pth'):
         torch.save({'state_dict': {'module.' + k: v for k, v in sd.items()}}, os.path.join(outdir, name, 'model.pth'))
-    fu.check_sensitivity(name, y, {v: fu.logits64(m, x) for v, m in variants(model, opts.get('small_act')).items()})
+    fu.check_sensitivity(name, y, {v: fu.logits64(m, x) for v, m in mistakes.items()})
 
 
 if __name__ == '__main__':

@@ -14,7 +14,9 @@ three state-dict layouts it has had over time (no einops needed).
                     (.0.norm, .1.net.0); Transformer.norm over all tokens;
                     mlp_head = Linear. drop_cls_for_mean=True is the newest
                     version: with pool='mean' the class token has 0 rows and
-                    pos_embedding covers the patches only.
+                    pos_embedding covers the patches only. flat=True is
+                    1.16 and later (today's HEAD): the same, with cls_token
+                    [num_cls, dim] and pos_embedding [tokens, dim], 2-D.
 
 Patches are flattened in (p1 p2 c) order as einops
 'b c (h p1) (w p2) -> b (h w) (p1 p2 c)' does; pool='mean' averages every
@@ -135,10 +137,11 @@ class Transformer(nn.Module):
 
 class ViT(nn.Module):
     def __init__(self, *, layout, image_size, patch_size, num_classes, dim, depth, heads, mlp_dim,
-                 pool='cls', channels=3, dim_head=64, drop_cls_for_mean=False):
+                 pool='cls', channels=3, dim_head=64, drop_cls_for_mean=False, flat=False):
         super().__init__()
         assert layout in ('early', 'prenorm', 'new') and pool in ('cls', 'mean')
         assert not drop_cls_for_mean or layout == 'new'
+        assert not flat or drop_cls_for_mean  # HEAD: num_cls_tokens = 1 if pool == 'cls' else 0
         ih, iw = pair(image_size)
         ph, pw = pair(patch_size)
         assert ih % ph == 0 and iw % pw == 0
@@ -159,6 +162,10 @@ class ViT(nn.Module):
             self.patchify = self.to_patch_embedding[0]
             self.pos_embedding = nn.Parameter(torch.randn(1, num_patches + num_cls, dim))
         self.cls_token = nn.Parameter(torch.randn(1, num_cls, dim))
+        if flat:
+            self.pos_embedding = nn.Parameter(self.pos_embedding.data[0])
+            self.cls_token = nn.Parameter(self.cls_token.data[0])
+        self.flat = flat
         self.transformer = Transformer(layout, dim, depth, heads, dim_head, mlp_dim)
         self.mlp_head = nn.Linear(dim, num_classes) if layout == 'new' else \
             nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, num_classes))
@@ -167,6 +174,9 @@ class ViT(nn.Module):
         assert tuple(img.shape[1:]) == (self.channels,) + self.image_size
         x = self.patch_to_embedding(self.patchify(img)) if self.layout == 'early' else self.to_patch_embedding(img)
         b, n, _ = x.shape
+        if self.flat:  # HEAD: repeat '... d -> b ... d', then pos_embedding[:seq]
+            x = torch.cat((self.cls_token.expand(b, -1, -1), x), dim=1)
+            return x + self.pos_embedding[:x.shape[1]]
         x = torch.cat((self.cls_token.expand(b, -1, -1), x), dim=1)
         return x + self.pos_embedding[:, :n + 1]
 

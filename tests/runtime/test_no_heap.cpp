@@ -126,3 +126,27 @@ TEST_CASE("open, bind and run allocate nothing", "[unit][heap]") {
   REQUIRE(run2 == VITRT_OK);
   REQUIRE(allocations == 0);
 }
+
+TEST_CASE("preprocessing and resizing allocate nothing", "[unit][heap]") {
+  auto model = make_tiny(TinyOptions{}, 23);
+  Aligned bytes(vitrt::conv::write_model(model));
+  vitrt_model m;
+  REQUIRE(vitrt_open(&m, bytes.data(), bytes.size()) == VITRT_OK);
+  const int32_t h = 37, w = 53;
+  std::vector<uint8_t> pixels(size_t(h) * w * VITRT_PIXELS_RGBA, 77), scratch(1 << 16);
+  std::vector<float> input(size_t(model.config.channels) * model.config.image_h * model.config.image_w);
+  std::vector<float> planes(2 * 9 * 9, 0.5f), resized(2 * 5 * 7);
+
+  allocations = 0;
+  counting = true;
+  const size_t need = vitrt_preprocess_scratch_size(&m, h, w, VITRT_PIXELS_RGBA);
+  const vitrt_status pre = vitrt_preprocess(&m, pixels.data(), h, w, VITRT_PIXELS_RGBA, 0, scratch.data(),
+                                            scratch.size(), input.data(), input.size());
+  const vitrt_status resize = vitrt_resize(planes.data(), 2, 9, 9, resized.data(), 5, 7, VITRT_INTERP_BICUBIC,
+                                           scratch.data(), scratch.size());
+  counting = false;
+  REQUIRE(need <= scratch.size());
+  REQUIRE(pre == VITRT_OK);
+  REQUIRE(resize == VITRT_OK);
+  REQUIRE(allocations == 0);
+}

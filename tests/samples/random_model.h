@@ -1,5 +1,5 @@
 // Small random-weight models for the sample-tool tests (make_model.cpp,
-// test_hostile.cpp): one block, dim 8, patches of 4.
+// test_hostile.cpp, samples_probe.cpp): one block, dim 8, patches of 4 by default.
 #pragma once
 
 #include <cstddef>
@@ -14,16 +14,17 @@ class RandomModel {
  public:
   explicit RandomModel(unsigned seed = 42) : rng_(seed) {}
 
-  // A model of `classes` classes taking [channels, height, width] images;
-  // preprocessing as conv::Preprocess's defaults (ImageNet statistics for 3
-  // channels, 0.5 / 0.25 for 1).
-  conv::Model make(int channels, int height, int width, int classes) {
+  // A model of `classes` classes taking [channels, height, width] images
+  // (multiples of the patch); preprocessing as conv::Preprocess's defaults
+  // (ImageNet statistics for 3 channels, 0.5 / 0.25 for 1).
+  conv::Model make(int channels, int height, int width, int classes, int patch_h = 4, int patch_w = 4) {
     conv::Model m;
     conv::Config& c = m.config;
     c.channels = channels;
     c.image_h = height;
     c.image_w = width;
-    c.patch_h = c.patch_w = 4;
+    c.patch_h = patch_h;
+    c.patch_w = patch_w;
     c.dim = 8;
     c.depth = 1;
     c.heads = 2;

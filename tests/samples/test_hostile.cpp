@@ -95,7 +95,7 @@ Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
 std::string decode_error(const Bytes& b) {
   try {
-    vt::decode_image(b.data(), b.size(), "x", 3);
+    vt::decode_image(b.data(), b.size(), "x");
   } catch (const std::runtime_error& e) {
     return e.what();
   }
@@ -112,11 +112,11 @@ vt::AlignedBuffer model_file(const vitrt::conv::Model& m) {
 }  // namespace
 
 TEST_CASE("a valid PNG decodes; the file gate passes it", "[unit][hostile]") {
-  const vt::PlanarImage img = vt::decode_image(png(5, 3, true).data(), png(5, 3, true).size(), "ok.png", 3);
+  const vt::Image img = vt::decode_image(png(5, 3, true).data(), png(5, 3, true).size(), "ok.png");
   REQUIRE(img.height == 3);
   REQUIRE(img.width == 5);
-  REQUIRE(img.data[0] == 0.f);
-  REQUIRE(img.data[1] == 3 / 255.f);  // red of pixel (0, 1)
+  REQUIRE(img.pixels[0] == 0);
+  REQUIRE(img.pixels[3] == 3);  // red of pixel (0, 1)
 }
 
 TEST_CASE("only PNG and JPEG are decoded, other formats named", "[unit][hostile]") {
@@ -161,13 +161,9 @@ TEST_CASE("image size is capped from the header, before decoding; empty images a
   REQUIRE_FALSE(decode_error(png(4, 0, false)).empty());
   REQUIRE_FALSE(decode_error(png(5, 3, false)).empty());  // IHDR only: no pixel data
   // A direct caller's empty image never reaches the resampler.
-  vitrt_info info{};
-  info.image_h = info.image_w = 8;
-  info.channels = 3;
-  info.crop_pct = 0.875f;
-  info.std[0] = info.std[1] = info.std[2] = 1;
-  const vt::PlanarImage empty{0, 0, 3, {}};
-  REQUIRE_THROWS_WITH(vt::preprocess(empty, vt::spec_from_info(info)), Catch::Contains("no pixels"));
+  vt::Session s(model_file(vitrt::test::RandomModel().make(3, 8, 8, 5)), "m", 1, std::size_t(1) << 30);
+  const vt::Image empty{0, 0, VITRT_PIXELS_RGB, {}};
+  REQUIRE_THROWS_WITH(s.preprocess(empty), Catch::Contains("image is 0x0 pixels"));
 }
 
 TEST_CASE("JPEG Huffman tables over 256 codes never reach stb", "[unit][hostile]") {

@@ -17,8 +17,18 @@ class Model {
     return vitrt_set_parallel(&m_, parallel, pool, threads);
   }
   vitrt_status set_observer(vitrt_observer_fn fn, void* ctx) { return vitrt_set_observer(&m_, fn, ctx); }
+  vitrt_status set_attention_observer(vitrt_attention_fn fn, void* ctx) {
+    return vitrt_set_attention_observer(&m_, fn, ctx);
+  }
   vitrt_status set_kernels(const char* name) { return vitrt_set_kernels(&m_, name); }
   const char* kernels() const { return vitrt_kernels(&m_); }
+  size_t preprocess_scratch_size(int32_t height, int32_t width, int32_t format) const {
+    return vitrt_preprocess_scratch_size(&m_, height, width, format);
+  }
+  vitrt_status preprocess(const uint8_t* pixels, int32_t height, int32_t width, int32_t format, size_t row_stride,
+                          void* scratch, size_t scratch_size, float* out, size_t out_count) {
+    return vitrt_preprocess(&m_, pixels, height, width, format, row_stride, scratch, scratch_size, out, out_count);
+  }
   vitrt_status run(const float* input, size_t count) { return vitrt_run(&m_, input, count); }
   const float* logits() const { return vitrt_logits(&m_); }
   vitrt_status info(vitrt_info* out) const { return vitrt_get_info(&m_, out); }
