@@ -40,6 +40,82 @@ ImageFormat sniff_image(const uint8_t* data, size_t size, std::string* other) {
   return ImageFormat::Other;
 }
 
+namespace {
+
+// What the walk has seen defined so far: Huffman tables (DC, AC), quantization
+// tables, and the frame's components (id -> quantization table).
+struct JpegTables {
+  bool dc[4] = {}, ac[4] = {}, quant[4] = {};
+  bool frame = false, progressive = false;
+  int components = 0;
+  uint8_t id[4] = {}, tq[4] = {};
+
+  std::string dht(const uint8_t* p, size_t t, size_t end) {
+    while (t < end) {
+      if (end - t < 17) return "truncated Huffman table";
+      const int cls = p[t] >> 4, tid = p[t] & 15;
+      size_t codes = 0;
+      for (int k = 1; k <= 16; ++k) codes += p[t + k];
+      if (cls > 1 || tid > 3) return "Huffman table class/id out of range";
+      if (codes > 256) return "Huffman table with " + std::to_string(codes) + " codes (at most 256)";
+      if (end - t - 17 < codes) return "truncated Huffman table";
+      (cls ? ac : dc)[tid] = true;
+      t += 17 + codes;
+    }
+    return "";
+  }
+  std::string dqt(const uint8_t* p, size_t t, size_t end) {
+    while (t < end) {
+      const int precision = p[t] >> 4, tid = p[t] & 15;
+      if (precision > 1 || tid > 3) return "quantization table precision/id out of range";
+      const size_t size = 1 + 64 * size_t(precision + 1);
+      if (end - t < size) return "truncated quantization table";
+      quant[tid] = true;
+      t += size;
+    }
+    return "";
+  }
+  std::string sof(const uint8_t* p, size_t i, size_t len, uint8_t marker) {
+    if (len < 8) return "truncated frame header";
+    const int n = p[i + 9];
+    if (n < 1 || n > 4) return "frame with " + std::to_string(n) + " components";
+    if (len < 8 + 3 * size_t(n)) return "truncated frame header";
+    frame = true;
+    progressive = marker == 0xC2;
+    components = n;
+    for (int c = 0; c < n; ++c) {
+      id[c] = p[i + 10 + 3 * c];
+      tq[c] = p[i + 12 + 3 * c];
+      if (tq[c] > 3) return "quantization table id out of range";
+    }
+    return "";
+  }
+  // Every table a scan will use must be defined before it: stb_image would
+  // read its uninitialised tables otherwise (garbage pixels, and bit counts
+  // that go negative in its Huffman decoder).
+  std::string sos(const uint8_t* p, size_t i, size_t len) const {
+    if (!frame) return "scan before the frame header";
+    if (len < 6) return "truncated scan header";
+    const int n = p[i + 4];
+    if (n < 1 || n > 4 || len < 6 + 2 * size_t(n)) return "bad scan header";
+    const size_t after = i + 5 + 2 * size_t(n);
+    const int ss = p[after], ah = p[after + 2] >> 4;
+    for (int s = 0; s < n; ++s) {
+      const uint8_t cid = p[i + 5 + 2 * s], td = p[i + 6 + 2 * s] >> 4, ta = p[i + 6 + 2 * s] & 15;
+      int c = 0;
+      while (c < components && id[c] != cid) ++c;
+      if (c == components) return "scan names a component the frame lacks";
+      if (!quant[tq[c]]) return "quantization table " + std::to_string(tq[c]) + " used before it is defined";
+      const bool uses_dc = !progressive || (ss == 0 && ah == 0), uses_ac = !progressive || ss > 0;
+      if ((uses_dc && (td > 3 || !dc[td])) || (uses_ac && (ta > 3 || !ac[ta])))
+        return "scan uses a Huffman table that is not defined";
+    }
+    return "";
+  }
+};
+
+}  // namespace
+
 // stb_image 2.27 trusts a DHT segment's 16 code counts: a sum above 256
 // overruns its 256-entry Huffman tables. So walk every marker segment as stb
 // does (by its length; scans up to the next marker, as progressive files put
@@ -48,6 +124,7 @@ ImageFormat sniff_image(const uint8_t* data, size_t size, std::string* other) {
 // part grey: like PIL, a file that ends before its EOI marker is an error.
 std::string jpeg_structure_error(const uint8_t* p, size_t n) {
   static const char* const kTruncated = "truncated: no end-of-image marker";
+  JpegTables tables;
   size_t i = 2;  // after SOI
   while (i + 1 < n) {
     if (p[i] != 0xFF) {  // entropy-coded data: on to the next 0xFF
@@ -71,19 +148,12 @@ std::string jpeg_structure_error(const uint8_t* p, size_t n) {
     const size_t len = size_t(p[i + 2]) << 8 | p[i + 3];
     if (len < 2) return "marker segment shorter than its length field";
     if (i + 2 + len > n) return kTruncated;
-    const size_t end = i + 2 + len;
-    if (m == 0xC4) {
-      for (size_t t = i + 4; t < end;) {
-        if (end - t < 17) return "truncated Huffman table";
-        const int cls = p[t] >> 4, id = p[t] & 15;
-        size_t codes = 0;
-        for (int k = 1; k <= 16; ++k) codes += p[t + k];
-        if (cls > 1 || id > 3) return "Huffman table class/id out of range";
-        if (codes > 256) return "Huffman table with " + std::to_string(codes) + " codes (at most 256)";
-        if (end - t - 17 < codes) return "truncated Huffman table";
-        t += 17 + codes;
-      }
-    }
+    std::string bad;
+    if (m == 0xC4) bad = tables.dht(p, i + 4, i + 2 + len);
+    else if (m == 0xDB) bad = tables.dqt(p, i + 4, i + 2 + len);
+    else if (m >= 0xC0 && m <= 0xC2) bad = tables.sof(p, i, len, m);
+    else if (m == 0xDA) bad = tables.sos(p, i, len);
+    if (!bad.empty()) return bad;
     i += 2 + len;
   }
   return kTruncated;

@@ -31,7 +31,8 @@ ImageFormat sniff_image(const uint8_t* data, size_t size, std::string* other = n
 
 // Why stb_image must not see this JPEG, or "" when its structure is sound:
 // Huffman tables of at most 256 codes, in bounds, class/id in range; every
-// marker segment inside the file, which ends with an EOI marker.
+// Huffman and quantization table a scan uses defined before it; every marker
+// segment inside the file, which ends with an EOI marker.
 std::string jpeg_structure_error(const uint8_t* data, size_t size);
 
 // Decodes PNG or JPEG bytes to RGB (stb replicates grey, expands

@@ -72,13 +72,21 @@ Bytes png(uint32_t w, uint32_t h, bool pixels) {
 }
 
 // A DHT segment holding one table whose 16 counts sum to `codes`.
-Bytes dht(int codes) {
+// A DHT segment of one table (class_id: class << 4 | id) with `codes` codes.
+Bytes dht(int codes, uint8_t class_id = 0x00) {
   Bytes counts(16, 0);
   for (int k = 0; k < codes; ++k) ++counts[size_t(k % 16)];
   const size_t len = 2 + 1 + 16 + size_t(codes);
-  Bytes s{0xFF, 0xC4, uint8_t(len >> 8), uint8_t(len), 0x00};
+  Bytes s{0xFF, 0xC4, uint8_t(len >> 8), uint8_t(len), class_id};
   for (uint8_t c : counts) s.push_back(c);
   s.resize(s.size() + size_t(codes), 0x01);
+  return s;
+}
+
+// A DQT segment defining 8-bit quantization table 0.
+Bytes dqt0() {
+  Bytes s{0xFF, 0xDB, 0, 67, 0x00};
+  s.resize(s.size() + 64, 1);
   return s;
 }
 
@@ -173,7 +181,9 @@ TEST_CASE("JPEG Huffman tables over 256 codes never reach stb", "[unit][hostile]
   REQUIRE(decode_error(bad) == "image 'x': corrupt JPEG (Huffman table with 300 codes (at most 256))");
   // After a scan (progressive files define tables between scans): entropy
   // data with a stuffed 0xFF and a restart marker before the bad table.
-  Bytes scan{0xFF, 0xDA, 0, 12, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56};
+  Bytes scan = dqt0();
+  for (const Bytes& t : {dht(10, 0x00), dht(10, 0x10)}) scan.insert(scan.end(), t.begin(), t.end());
+  scan.insert(scan.end(), {0xFF, 0xDA, 0, 8, 1, 1, 0x00, 0, 63, 0, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56});
   const Bytes bad_dht = dht(416);
   scan.insert(scan.end(), bad_dht.begin(), bad_dht.end());
   const Bytes late = jpeg(8, 8, scan);
@@ -187,6 +197,29 @@ TEST_CASE("JPEG Huffman tables over 256 codes never reach stb", "[unit][hostile]
   cls[4] = 0x20;
   const Bytes cls_jpeg = jpeg(8, 8, cls);
   REQUIRE(vt::jpeg_structure_error(cls_jpeg.data(), cls_jpeg.size()) == "Huffman table class/id out of range");
+}
+
+TEST_CASE("a JPEG scan must not use tables that were never defined", "[unit][hostile]") {
+  // stb would read its uninitialised Huffman / quantization tables (garbage
+  // pixels, or a negative bit count: UB found by fuzz_image).
+  auto with = [](std::initializer_list<Bytes> parts) {
+    Bytes rest;
+    for (const Bytes& b : parts) rest.insert(rest.end(), b.begin(), b.end());
+    return jpeg(8, 8, rest);
+  };
+  const Bytes scan{0xFF, 0xDA, 0, 8, 1, 1, 0x00, 0, 63, 0, 0x12};  // component 1, DC0 / AC0
+  const Bytes ok = with({dqt0(), dht(10, 0x00), dht(10, 0x10), scan});
+  REQUIRE(vt::jpeg_structure_error(ok.data(), ok.size()).empty());
+  const Bytes no_ac = with({dqt0(), dht(10, 0x00), scan});
+  REQUIRE(vt::jpeg_structure_error(no_ac.data(), no_ac.size()) == "scan uses a Huffman table that is not defined");
+  const Bytes no_quant = with({dht(10, 0x00), dht(10, 0x10), scan});
+  REQUIRE(vt::jpeg_structure_error(no_quant.data(), no_quant.size()) ==
+          "quantization table 0 used before it is defined");
+  const Bytes other = with({dqt0(), dht(10, 0x00), dht(10, 0x10), Bytes{0xFF, 0xDA, 0, 8, 1, 9, 0x00, 0, 63, 0}});
+  REQUIRE(vt::jpeg_structure_error(other.data(), other.size()) == "scan names a component the frame lacks");
+  const Bytes early{0xFF, 0xD8, 0xFF, 0xDA, 0, 8, 1, 1, 0x00, 0, 63, 0, 0xFF, 0xD9};
+  REQUIRE(vt::jpeg_structure_error(early.data(), early.size()) == "scan before the frame header");
+  REQUIRE_THAT(decode_error(no_ac), Catch::Contains("corrupt JPEG (scan uses a Huffman table"));
 }
 
 TEST_CASE("a truncated JPEG is an error, not an image with a grey part", "[unit][hostile]") {
