@@ -9,6 +9,7 @@
 #include <stb/stb_image.h>
 
 #include "aligned_buffer.h"
+#include "stb_limits.h"
 
 namespace vitrt::tools {
 namespace {
@@ -159,7 +160,7 @@ std::string jpeg_structure_error(const uint8_t* p, size_t n) {
   return kTruncated;
 }
 
-Image decode_image(const uint8_t* data, size_t size, const std::string& name) {
+Image decode_image(const uint8_t* data, size_t size, const std::string& name, int64_t max_pixels) {
   const std::string what = "image '" + name + "': ";
   if (size > size_t(std::numeric_limits<int>::max())) throw std::runtime_error(what + "file too large");
   std::string other;
@@ -178,14 +179,22 @@ Image decode_image(const uint8_t* data, size_t size, const std::string& name) {
   int w = 0, h = 0, n = 0;
   if (!stbi_info_from_memory(data, int(size), &w, &h, &n)) throw std::runtime_error(failed + stbi_failure_reason());
   if (w < 1 || h < 1) throw std::runtime_error(what + "has no pixels");
-  if (w > kMaxImageSide || h > kMaxImageSide || int64_t(w) * h > kMaxImagePixels)
+  if (w > kMaxImageSide || h > kMaxImageSide || int64_t(w) * h > max_pixels)
     throw std::runtime_error(what + std::to_string(w) + "x" + std::to_string(h) + " pixels, above the limit (" +
-                             std::to_string(kMaxImageSide) + " a side, " + std::to_string(kMaxImagePixels >> 20) +
+                             std::to_string(kMaxImageSide) + " a side, " + std::to_string(max_pixels >> 20) +
                              " Mpixels)");
+  // No stb buffer beyond twice what these pixels can need (4 channels of 16
+  // bits and PNG's filter bytes) plus twice the file.
+  const size_t sample = stbi_is_16_bit_from_memory(data, int(size)) ? 2 : 1;
+  const size_t raw = size_t(h) * (1 + size_t(w) * 4 * sample);
+  const StbAllocationLimit limit(2 * raw + 2 * size + (size_t{1} << 20));
   // Always decode to RGB: stb replicates grey, expands palettes, drops alpha.
   int dw = 0, dh = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, int(size), &dw, &dh, &n, 3),
                                                   &stbi_image_free);
+  if (!pixels && limit.refused())
+    throw std::runtime_error(failed + "it needs more memory than its " + std::to_string(w) + "x" + std::to_string(h) +
+                             " pixels can (a chunk longer than the file, or a decompression bomb)");
   if (!pixels) throw std::runtime_error(failed + stbi_failure_reason());
   if (dw != w || dh != h) throw std::runtime_error(what + "decoded size differs from its header");
   return {h, w, VITRT_PIXELS_RGB, std::vector<uint8_t>(pixels.get(), pixels.get() + size_t(h) * w * 3)};

@@ -37,8 +37,10 @@ std::string jpeg_structure_error(const uint8_t* data, size_t size);
 
 // Decodes PNG or JPEG bytes to RGB (stb replicates grey, expands
 // palettes, drops alpha); `name` labels errors. Throws for other formats,
-// oversized or empty images and corrupt files.
-Image decode_image(const uint8_t* data, size_t size, const std::string& name);
+// images above max_pixels (or kMaxImageSide a side), empty images and
+// corrupt files.
+Image decode_image(const uint8_t* data, size_t size, const std::string& name,
+                   int64_t max_pixels = kMaxImagePixels);
 
 // decode_image of a file's contents.
 Image load_image(const std::string& path);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -42,6 +43,26 @@ void png_chunk(Bytes& png, const char* type, const Bytes& data) {
   put_be32(png, crc32(png.data() + start, png.size() - start));
 }
 
+// stb_image_write's deflate (defined in vitrt_host, not declared in its header).
+extern "C" unsigned char* stbi_zlib_compress(unsigned char* data, int data_len, int* out_len, int quality);
+
+// An 8-bit RGB PNG of w x h whose IDAT inflates to `inflated` zero bytes.
+Bytes png_inflating_to(uint32_t w, uint32_t h, size_t inflated) {
+  Bytes out{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  Bytes ihdr;
+  put_be32(ihdr, w);
+  put_be32(ihdr, h);
+  ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0});
+  png_chunk(out, "IHDR", ihdr);
+  Bytes zeros(inflated, 0);
+  int n = 0;
+  unsigned char* z = stbi_zlib_compress(zeros.data(), int(zeros.size()), &n, 8);
+  png_chunk(out, "IDAT", Bytes(z, z + n));
+  std::free(z);
+  png_chunk(out, "IEND", {});
+  return out;
+}
+
 // An 8-bit RGB PNG of w x h; with `pixels`, its IDAT holds them as one
 // stored (uncompressed) deflate block, else the file ends after IHDR.
 Bytes png(uint32_t w, uint32_t h, bool pixels) {
@@ -71,7 +92,6 @@ Bytes png(uint32_t w, uint32_t h, bool pixels) {
   return out;
 }
 
-// A DHT segment holding one table whose 16 counts sum to `codes`.
 // A DHT segment of one table (class_id: class << 4 | id) with `codes` codes.
 Bytes dht(int codes, uint8_t class_id = 0x00) {
   Bytes counts(16, 0);
@@ -159,12 +179,33 @@ TEST_CASE("only PNG and JPEG are decoded, other formats named", "[unit][hostile]
   }
 }
 
+TEST_CASE("stb's allocations are capped by the header's pixels: no decompression bomb, no chunk past the file",
+          "[unit][hostile]") {
+  // The pixels' own bytes decode.
+  const Bytes exact = png_inflating_to(16, 16, 16 * (1 + 16 * 3));
+  REQUIRE(vt::decode_image(exact.data(), exact.size(), "x").width == 16);
+  // 8 MB of zeros for 16 x 16 pixels: stb's zlib output would grow to 8 MB.
+  const Bytes bomb = png_inflating_to(16, 16, size_t(8) << 20);
+  REQUIRE(bomb.size() < 100000);
+  REQUIRE_THAT(decode_error(bomb), Catch::Contains("PNG decode failed: it needs more memory than its 16x16 pixels can"));
+  // An IDAT chunk claiming 2 GB in a file of 100 bytes: stb allocates the
+  // length before reading it.
+  Bytes cut = png(16, 16, false);
+  put_be32(cut, 0x7FFFFFF0u);
+  cut.insert(cut.end(), {'I', 'D', 'A', 'T', 0x78, 0x01});
+  REQUIRE_THAT(decode_error(cut), Catch::Contains("PNG decode failed: it needs more memory"));
+}
+
 TEST_CASE("image size is capped from the header, before decoding; empty images are refused", "[unit][hostile]") {
   // (stb itself refuses PNGs over 2^30 bytes of pixels, vaguely.)
   REQUIRE_THAT(decode_error(png(20000, 16000, false)), Catch::Contains("20000x16000 pixels, above the limit"));
   REQUIRE_THAT(decode_error(png(16384, 8192, false)), Catch::Contains("above the limit (16384 a side, 64 Mpixels)"));
   REQUIRE_THAT(decode_error(png(20000, 1, false)), Catch::Contains("above the limit"));
   REQUIRE_THAT(decode_error(jpeg(20000, 20000, {})), Catch::Contains("20000x20000 pixels, above the limit"));
+  // A caller's lower cap (the fuzzer's) goes through the same check.
+  const Bytes big = png(4096, 4096, false);
+  REQUIRE_THROWS_WITH(vt::decode_image(big.data(), big.size(), "x", int64_t{8} << 20),
+                      Catch::Contains("4096x4096 pixels, above the limit (16384 a side, 8 Mpixels)"));
   REQUIRE_FALSE(decode_error(png(0, 0, false)).empty());
   REQUIRE_FALSE(decode_error(png(4, 0, false)).empty());
   REQUIRE_FALSE(decode_error(png(5, 3, false)).empty());  // IHDR only: no pixel data
