@@ -147,8 +147,8 @@ typedef void (*vitrt_attention_fn)(void* ctx, const vitrt_attention_event* event
 vitrt_status vitrt_set_attention_observer(vitrt_model* m, vitrt_attention_fn fn, void* ctx);
 
 /* Kernel sets: the runtime picks the fastest one the CPU supports at
- * vitrt_open ("amx", "avx512vnni", "avxvnni", "avx2" on x86-64, "xnnpack"
- * when built with XNNPACK, then the portable "ref"); the environment variable VITRT_KERNELS=<name> (hosted
+ * vitrt_open ("amx", "avx512bf16", "avx512vnni", "avxvnni", "avx2" on
+ * x86-64, "xnnpack" when built with XNNPACK, then the portable "ref"); the environment variable VITRT_KERNELS=<name> (hosted
  * platforms) or this call forces one, for tests and benchmarks. A set this
  * CPU or build lacks is refused with VITRT_ERR_UNSUPPORTED (vitrt_open
  * fails too when VITRT_KERNELS names one); name NULL = the fastest again.

@@ -51,9 +51,10 @@ bool has_avx512() {
   return has_avx2() && c.avx512f && c.avx512bw && c.avx512vl && c.avx512dq;
 }
 bool has_avx512vnni() { return has_avx512() && cpu_x86().avx512_vnni; }
+bool has_avx512bf16() { return has_avx512vnni() && cpu_x86().avx512_bf16; }
 bool has_amx() {
   const CpuX86& c = cpu_x86();
-  return has_avx512vnni() && c.avx512_bf16 && c.amx_tile && c.amx_int8 && c.amx_bf16 && c.os_amx;
+  return has_avx512bf16() && c.amx_tile && c.amx_int8 && c.amx_bf16 && c.os_amx;
 }
 
 constexpr Ops kAvx512 = {"", gemm_f32_avx512f, layernorm_f32_avx512f, attention_f32_avx512f,
@@ -72,6 +73,9 @@ const KernelSet kSets[] = {
     {with(kAvx512, "amx", gemm_qs8_amx, attention_bf16_amx), has_amx,
      "needs AMX-TILE/AMX-INT8/AMX-BF16 with the OS's tile-data permission, and AVX-512 "
      "F/BW/VL/DQ/VNNI/BF16"},
+    // Without AMX (Zen 4): VNNI GEMMs; int8 blocks' attention in bf16.
+    {with(kAvx512, "avx512bf16", gemm_qs8_avx512vnni, attention_bf16_avx512bf16), has_avx512bf16,
+     "needs AVX-512 F/BW/VL/DQ/VNNI/BF16"},
     {with(kAvx512, "avx512vnni", gemm_qs8_avx512vnni), has_avx512vnni,
      "needs AVX-512 F/BW/VL/DQ/VNNI"},
     {with(kAvx2, "avxvnni", gemm_qs8_avxvnni), has_avxvnni, "needs AVX-VNNI, AVX2, FMA, F16C"},
@@ -79,7 +83,8 @@ const KernelSet kSets[] = {
     VITRT_XNNPACK_SET
     {kRef, [] { return true; }, ""},
 };
-const char* const kNames[] = {"amx", "avx512vnni", "avxvnni", "avx2", VITRT_XNNPACK_NAME "ref"};
+const char* const kNames[] = {"amx", "avx512bf16", "avx512vnni",
+                              "avxvnni", "avx2", VITRT_XNNPACK_NAME "ref"};
 #else
 const KernelSet kSets[] = {VITRT_XNNPACK_SET {kRef, [] { return true; }, ""}};
 const char* const kNames[] = {VITRT_XNNPACK_NAME "ref"};

@@ -160,6 +160,13 @@ void gemm_qs8_avx512vnni(const int8_t* xq, const float* x_scales, int m, int k,
                                                _mm512_load_si512(comp + jv * 16));
           const __m512 s = _mm512_mul_ps(xs, _mm512_load_ps(wscale + jv * 16));
           __m512 v = rounded(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), s));
+          // Masked stores are slow on Zen 4: full vectors go unmasked.
+          if (mk == 0xFFFF) {
+            if (e.bias) v = _mm512_add_ps(v, _mm512_loadu_ps(e.bias + n0 + jv * 16));
+            if (e.accumulate) v = _mm512_add_ps(_mm512_loadu_ps(yrow + jv * 16), v);
+            _mm512_storeu_ps(yrow + jv * 16, v);
+            continue;
+          }
           if (e.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, e.bias + n0 + jv * 16));
           if (e.accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, yrow + jv * 16), v);
           _mm512_mask_storeu_ps(yrow + jv * 16, mk, v);

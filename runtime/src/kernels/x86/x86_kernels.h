@@ -14,7 +14,7 @@ struct CpuX86 {
   bool avx_vnni;                                      // _avxvnni.cpp (+ avx2)
   bool avx512f, avx512bw, avx512vl, avx512dq;         // _avx512f.cpp (+ avx2)
   bool avx512_vnni;                                   // _avx512vnni.cpp
-  bool avx512_bf16;                                   // _amx.cpp
+  bool avx512_bf16;                                   // _avx512bf16.cpp, _amx.cpp
   bool amx_tile, amx_int8, amx_bf16;                  // _amx.cpp (+ avx512vnni)
   bool os_ymm, os_zmm, os_amx;  // XCR0 state enabled; os_amx: permission granted
 };
@@ -45,9 +45,12 @@ void quantize_f32_qs8_avx2(const float* x, int m, int k, float static_scale, int
 // Attention (AttentionFn), LayerNorm (LayerNormFn), activations (ActivationFn).
 void attention_f32_avx512f(const float* qkv, float* out, float* scratch, int tokens, int heads,
                            int head_dim, float scale, int row_begin, int row_end);
-// bf16 attention (kernels.h, Ops::attention_bf16), AMX-BF16 tiles.
+// bf16 attention (kernels.h, Ops::attention_bf16): AMX-BF16 tiles, or
+// AVX512-BF16 dot products (the same arithmetic).
 void attention_bf16_amx(const float* qkv, float* out, float* scratch, int tokens, int heads,
                         int head_dim, float scale, int row_begin, int row_end);
+void attention_bf16_avx512bf16(const float* qkv, float* out, float* scratch, int tokens,
+                               int heads, int head_dim, float scale, int row_begin, int row_end);
 void attention_f32_avx2(const float* qkv, float* out, float* scratch, int tokens, int heads,
                         int head_dim, float scale, int row_begin, int row_end);
 void layernorm_f32_avx512f(const float* x, float* y, int rows, int dim, const float* gamma,
