@@ -43,26 +43,6 @@ void png_chunk(Bytes& png, const char* type, const Bytes& data) {
   put_be32(png, crc32(png.data() + start, png.size() - start));
 }
 
-// stb_image_write's deflate (defined in vitrt_host, not declared in its header).
-extern "C" unsigned char* stbi_zlib_compress(unsigned char* data, int data_len, int* out_len, int quality);
-
-// An 8-bit RGB PNG of w x h whose IDAT inflates to `inflated` zero bytes.
-Bytes png_inflating_to(uint32_t w, uint32_t h, size_t inflated) {
-  Bytes out{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  Bytes ihdr;
-  put_be32(ihdr, w);
-  put_be32(ihdr, h);
-  ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0});
-  png_chunk(out, "IHDR", ihdr);
-  Bytes zeros(inflated, 0);
-  int n = 0;
-  unsigned char* z = stbi_zlib_compress(zeros.data(), int(zeros.size()), &n, 8);
-  png_chunk(out, "IDAT", Bytes(z, z + n));
-  std::free(z);
-  png_chunk(out, "IEND", {});
-  return out;
-}
-
 // An 8-bit RGB PNG of w x h; with `pixels`, its IDAT holds them as one
 // stored (uncompressed) deflate block, else the file ends after IHDR.
 Bytes png(uint32_t w, uint32_t h, bool pixels) {
@@ -88,6 +68,21 @@ Bytes png(uint32_t w, uint32_t h, bool pixels) {
   }
   put_be32(z, b << 16 | a);
   png_chunk(out, "IDAT", z);
+  png_chunk(out, "IEND", {});
+  return out;
+}
+
+// stb_image_write's deflate (defined in vitrt_host, not declared in its header).
+extern "C" unsigned char* stbi_zlib_compress(unsigned char* data, int data_len, int* out_len, int quality);
+
+// An 8-bit RGB PNG of w x h whose IDAT inflates to `inflated` zero bytes.
+Bytes png_inflating_to(uint32_t w, uint32_t h, size_t inflated) {
+  Bytes out = png(w, h, false);
+  Bytes zeros(inflated, 0);
+  int n = 0;
+  unsigned char* z = stbi_zlib_compress(zeros.data(), int(zeros.size()), &n, 8);
+  png_chunk(out, "IDAT", Bytes(z, z + n));
+  std::free(z);
   png_chunk(out, "IEND", {});
   return out;
 }

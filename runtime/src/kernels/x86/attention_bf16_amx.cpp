@@ -103,17 +103,12 @@ void attention_bf16_amx(const float* qkv, float* out, float* scratch, int tokens
                         int head_dim, float scale, int row_begin, int row_end) {
   if (row_begin >= row_end || tokens <= 0 || heads <= 0 || head_dim <= 0) return;
   const int hd = head_dim;
-  const int tp = (tokens + 15) / 16 * 16, tp32 = (tokens + 31) / 32 * 32;
-  const int steps = (hd + 31) / 32, ctiles = (hd + 15) / 16;
+  const Bf16Attention a = bf16_attention(scratch, tokens, hd);
+  const int tp = a.tp, tp32 = a.tp32, steps = a.steps, ctiles = a.ctiles, ldq = a.ldq, ldp = a.ldp;
+  uint8_t *kp = a.kp, *vp = a.vp, *qp = a.qp;
+  float* s = a.s;
+  uint16_t* p = a.p;
   const size_t inner = size_t(heads) * hd, ld = 3 * inner;
-  // Scratch (attention_bf16_scratch_floats): packed K, packed V, the Q tile,
-  // the score tile, the P tile; every part a multiple of 64 bytes.
-  uint8_t* kp = bf16_align64(scratch);
-  uint8_t* vp = kp + size_t(tp) * steps * 64;
-  uint8_t* qp = vp + size_t(tp32) * ctiles * 32;
-  float* s = reinterpret_cast<float*>(qp + size_t(kRows) * steps * 64);
-  uint16_t* p = reinterpret_cast<uint16_t*>(s + size_t(kRows) * tp);
-  const int ldq = steps * 64, ldp = tp32 * 2;
   alignas(64) float o[kRows * 64];
   float inv[kRows];
 

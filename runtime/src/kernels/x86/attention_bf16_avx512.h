@@ -89,8 +89,32 @@ static inline float bf16_softmax_row(const float* s, int n, int n32, float scale
   return 1.f / _mm512_reduce_add_ps(sum);
 }
 
-static inline uint8_t* bf16_align64(void* p) {
-  return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
+// One call's view of its scratch (attention_bf16_scratch_floats): packed K,
+// packed V, a tile of 16 Q rows, 16 score rows, 16 P rows; every part 64-byte
+// aligned. tp / tp32: tokens rounded up to 16 / 32; steps: 32-dim K blocks,
+// ctiles: 16-dim V blocks.
+struct Bf16Attention {
+  int tp, tp32, steps, ctiles;
+  int ldq, ldp;  // bytes between Q rows, P rows
+  uint8_t *kp, *vp, *qp;
+  float* s;
+  uint16_t* p;
+};
+
+static inline Bf16Attention bf16_attention(float* scratch, int tokens, int hd) {
+  Bf16Attention a;
+  a.tp = (tokens + 15) / 16 * 16;
+  a.tp32 = (tokens + 31) / 32 * 32;
+  a.steps = (hd + 31) / 32;
+  a.ctiles = (hd + 15) / 16;
+  a.ldq = a.steps * 64;
+  a.ldp = a.tp32 * 2;
+  a.kp = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t{63});
+  a.vp = a.kp + size_t(a.tp) * a.steps * 64;
+  a.qp = a.vp + size_t(a.tp32) * a.ctiles * 32;
+  a.s = reinterpret_cast<float*>(a.qp + size_t(16) * a.ldq);
+  a.p = reinterpret_cast<uint16_t*>(a.s + size_t(16) * a.tp);
+  return a;
 }
 
 }  // namespace vitrt::kernels

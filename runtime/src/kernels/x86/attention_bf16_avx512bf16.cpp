@@ -27,6 +27,7 @@ namespace {
 constexpr int kRows = 16;     // query rows per tile
 constexpr int kQkRows = 8;    // rows per Q.K^T block
 constexpr int kQkPanels = 3;  // 16-key panels per Q.K^T block
+constexpr int kPvRows = 6;     // rows per P.V block
 constexpr int kPvVecs = 4;    // 16-dim vectors per P.V block
 
 inline int min_int(int a, int b) { return a < b ? a : b; }
@@ -111,7 +112,7 @@ void attention_bf16_pv_avx512bf16(const uint8_t* pp, int ldp, const uint8_t* vp,
   }
 }
 
-template <int NV, int MR = 6>
+template <int NV, int MR = kPvRows>
 void pv_rows(int mr, const uint8_t* pp, int ldp, const uint8_t* vp, int ctiles, int pairs,
              const float* inv, float* o, size_t ldo, int nd) {
   if constexpr (MR > 1)
@@ -125,7 +126,6 @@ constexpr QkFn kQk[kQkPanels] = {qk_rows<1>, qk_rows<2>, qk_rows<3>};
 using PvFn = void (*)(int, const uint8_t*, int, const uint8_t*, int, int, const float*, float*,
                       size_t, int);
 constexpr PvFn kPv[kPvVecs] = {pv_rows<1>, pv_rows<2>, pv_rows<3>, pv_rows<4>};
-constexpr int kPvRows = 6;
 
 }  // namespace
 
@@ -133,43 +133,35 @@ void attention_bf16_avx512bf16(const float* qkv, float* out, float* scratch, int
                                int head_dim, float scale, int row_begin, int row_end) {
   if (row_begin >= row_end || tokens <= 0 || heads <= 0 || head_dim <= 0) return;
   const int hd = head_dim;
-  const int tp = (tokens + 15) / 16 * 16, tp32 = (tokens + 31) / 32 * 32;
-  const int steps = (hd + 31) / 32, ctiles = (hd + 15) / 16;
+  const Bf16Attention a = bf16_attention(scratch, tokens, hd);
+  const int tp = a.tp, tp32 = a.tp32, steps = a.steps, ctiles = a.ctiles, ldq = a.ldq, ldp = a.ldp;
   const int dim_pairs = (hd + 1) / 2, key_pairs = (tokens + 1) / 2;
   const size_t inner = size_t(heads) * hd, ld = 3 * inner;
-  // Scratch as attention_bf16_amx's (attention_bf16_scratch_floats): packed
-  // K, packed V, the Q tile, the score tile, the P tile.
-  uint8_t* kp = bf16_align64(scratch);
-  uint8_t* vp = kp + size_t(tp) * steps * 64;
-  uint8_t* qp = vp + size_t(tp32) * ctiles * 32;
-  float* s = reinterpret_cast<float*>(qp + size_t(kRows) * steps * 64);
-  uint16_t* p = reinterpret_cast<uint16_t*>(s + size_t(kRows) * tp);
-  const int ldq = steps * 64, ldp = tp32 * 2;
   const size_t panel_bytes = size_t(steps) * kBf16BlockBytes;
   float inv[kRows];
 
   for (int h = 0; h < heads; ++h) {
     const float* q = qkv + size_t(h) * hd;
-    bf16_pack_k(q + inner, ld, tokens, hd, steps, kp);
-    bf16_pack_v(q + 2 * inner, ld, tokens, hd, ctiles, vp);
+    bf16_pack_k(q + inner, ld, tokens, hd, steps, a.kp);
+    bf16_pack_v(q + 2 * inner, ld, tokens, hd, ctiles, a.vp);
     for (int r0 = row_begin; r0 < row_end; r0 += kRows) {
       const int mr = min_int(kRows, row_end - r0);
       for (int r = 0; r < mr; ++r)
         for (int st = 0; st < steps; ++st)
-          _mm512_store_si512(qp + r * ldq + 64 * st, bf16_row(q + (r0 + r) * ld, 32 * st, hd));
+          _mm512_store_si512(a.qp + r * ldq + 64 * st, bf16_row(q + (r0 + r) * ld, 32 * st, hd));
       for (int t0 = 0; t0 < tp / 16; t0 += kQkPanels)
         for (int i = 0; i < mr; i += kQkRows)
-          kQk[min_int(kQkPanels, tp / 16 - t0) - 1](min_int(kQkRows, mr - i), qp + i * ldq, ldq,
-                                                   kp + t0 * panel_bytes, panel_bytes, dim_pairs,
-                                                   s + i * tp + 16 * t0, tp);
+          kQk[min_int(kQkPanels, tp / 16 - t0) - 1](min_int(kQkRows, mr - i), a.qp + i * ldq, ldq,
+                                                   a.kp + t0 * panel_bytes, panel_bytes, dim_pairs,
+                                                   a.s + i * tp + 16 * t0, tp);
       for (int r = 0; r < mr; ++r)
-        inv[r] = bf16_softmax_row(s + r * tp, tokens, tp32, scale, p + r * tp32);
+        inv[r] = bf16_softmax_row(a.s + r * tp, tokens, tp32, scale, a.p + r * tp32);
       float* orow = out + size_t(r0) * inner + size_t(h) * hd;
       for (int c0 = 0; c0 < ctiles; c0 += kPvVecs)
         for (int i = 0; i < mr; i += kPvRows)
           kPv[min_int(kPvVecs, ctiles - c0) - 1](
-              min_int(kPvRows, mr - i), reinterpret_cast<const uint8_t*>(p + i * tp32), ldp,
-              vp + size_t(c0) * kBf16BlockBytes, ctiles, key_pairs, inv + i,
+              min_int(kPvRows, mr - i), reinterpret_cast<const uint8_t*>(a.p + i * tp32), ldp,
+              a.vp + size_t(c0) * kBf16BlockBytes, ctiles, key_pairs, inv + i,
               orow + i * inner + 16 * c0, inner, hd - 16 * c0);
     }
   }
