@@ -7,10 +7,6 @@
 namespace vitrt::kernels {
 namespace {
 
-// max(x, 0) returns the second operand for NaN, so relu(NaN) = 0 and
-// relu(-0) = +0, exactly the reference's x > 0 ? x : 0.
-inline __m512 f32_relu_avx512f(__m512 x) { return _mm512_max_ps(x, _mm512_setzero_ps()); }
-
 template <__m512 (*F)(__m512)>
 void f32_vunary_64_avx512f(float* x, size_t n) {
   size_t i = 0;

@@ -4,6 +4,7 @@
 // Coefficients are near-minimax fits made for vitrt (Lawson iteration).
 #pragma once
 
+#include "kernels/kernels.h"
 #include "kernels/x86/intrinsics.h"
 
 namespace vitrt::kernels {
@@ -120,6 +121,22 @@ static inline __m512 f32_tanh_avx512f(__m512 x) {
       _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.6f), _CMP_LT_OQ), big, small);
   // Or in the sign of x: also makes tanh(-0) = -0, which the fma gives as +0.
   return _mm512_or_ps(r, _mm512_and_ps(x, _mm512_set1_ps(-0.f)));
+}
+
+// max(x, 0) returns the second operand for NaN, so relu(NaN) = 0 and
+// relu(-0) = +0, exactly the reference's x > 0 ? x : 0.
+static inline __m512 f32_relu_avx512f(__m512 x) { return _mm512_max_ps(x, _mm512_setzero_ps()); }
+
+// One vector of activation_f32_avx512f, for epilogues that apply it in registers.
+static inline __m512 f32_act_avx512f(__m512 x, Act act) {
+  switch (act) {
+    case Act::None: return x;
+    case Act::GeluErf: return f32_gelu_erf_avx512f(x);
+    case Act::GeluTanh: return f32_gelu_tanh_avx512f(x);
+    case Act::Relu: return f32_relu_avx512f(x);
+    case Act::Tanh: return f32_tanh_avx512f(x);
+  }
+  return x;
 }
 
 }  // namespace vitrt::kernels
