@@ -236,8 +236,13 @@ def summarize(model, threads, rounds, peaks):
             v["kernels"] = results[0]["kernels"]
         out["variants"][key] = v
     lat = {k: v["latency_ms"] for k, v in out["variants"].items()}
-    out["ort_over_vitrt_fp32"] = lat["ort_fp32"] / lat["vitrt_fp32"]
-    out["ort_over_vitrt_int8"] = lat["ort_int8"] / lat["vitrt_int8"]
+    for dtype in ("fp32", "int8"):
+        ort, ours = rounds[f"ort_{dtype}"], rounds[f"vitrt_{dtype}"]
+        out[f"ort_over_vitrt_{dtype}"] = lat[f"ort_{dtype}"] / lat[f"vitrt_{dtype}"]
+        # Per round: the two processes ran minutes apart at most, so a drift
+        # of the host's speed mostly cancels in their ratio.
+        out[f"ort_over_vitrt_{dtype}_rounds"] = [
+            o["latency_ms_median"] / v["latency_ms_median"] for o, v in zip(ort, ours)]
     return out
 
 
@@ -257,14 +262,19 @@ def report(results, peaks, ort_version, node_rss):
              + "".join(f", {PEAK_NAMES[k]} {v:.1f}" for k, v in peaks.items() if k in PEAK_NAMES),
              f"% of peak = GMAC/s / (threads x {peaks['fp32_fma']:.1f} for fp32 and fp16"
              + (f", {p8:.1f} for int8)" if p8 else "; no int8 peak)"),
-             "", "Latency (median of round medians); ORT/vitrt > 1: vitrt is faster"]
+             "", "Latency (median of round medians); ORT/vitrt > 1: vitrt is faster; "
+             "in brackets the range of the per-round ratios"]
     key = lambda r: [SHORT[r["model"]], r["threads"]]
     lat = lambda r, k: f"{r['variants'][k]['latency_ms']:.2f}"
+
+    def ratio(r, dtype):
+        per_round = r[f"ort_over_vitrt_{dtype}_rounds"]
+        return f"{r[f'ort_over_vitrt_{dtype}']:.2f}x [{min(per_round):.2f}-{max(per_round):.2f}]"
     lines.append(table(
         ["model", "thr", "ORT fp32 ms", "vitrt fp32 ms", "ORT/vitrt", "ORT int8 ms", "vitrt int8 ms",
          "ORT/vitrt", "vitrt fp16 ms"],
-        [key(r) + [lat(r, "ort_fp32"), lat(r, "vitrt_fp32"), f"{r['ort_over_vitrt_fp32']:.2f}x",
-                   lat(r, "ort_int8"), lat(r, "vitrt_int8"), f"{r['ort_over_vitrt_int8']:.2f}x",
+        [key(r) + [lat(r, "ort_fp32"), lat(r, "vitrt_fp32"), ratio(r, "fp32"),
+                   lat(r, "ort_int8"), lat(r, "vitrt_int8"), ratio(r, "int8"),
                    lat(r, "vitrt_fp16")] for r in results]))
 
     def eff(v):
