@@ -2,7 +2,7 @@
 // byte-identical to quantize_f32_qs8_ref for every input (NaN, Inf, zero rows,
 // static scales): the same max|x| / 127 scale, the correctly rounded x / scale
 // (a multiply by 1 / scale, divided where that could round otherwise), and
-// round-half-away done exactly (trunc, then +-1 when |v - trunc| >= 0.5).
+// round-half-away done exactly (quantize16).
 
 #include <math.h>
 
@@ -53,32 +53,29 @@ float row_absmax(const float* x, int k) {
 }
 
 // 16 values to int8: round-half-away(v) clamped like the reference, v =
-// x / scale: |q| = trunc|v| + (frac|v| >= 0.5), at most 127, with v's sign
-// (a NaN gives +127 and -Inf -127, as the reference's clamps do).
+// x / scale, as trunc(v + copysign(0.5 - 2^-25, v)): checked equal to roundf
+// for every float (one exhaustive pass over the non-negative ones below
+// 2^25, above which all are integers), then clamped to [-127, 127] before
+// the conversion (vminps gives 127 for NaN, as the reference's clamps do).
 // kMultiply: v = x * inv, inv = 1 / scale (normal), which is within
 // 0.75 * 2^-15 of the quotient below 128 (2^-23 relative), so the rounding
-// can only differ where |v| lies within 2^-15 of a half-integer; those
-// lanes (about 1 in 16000) are divided. Above 128 both clamp to 127.
+// can only differ where |v| lies within 2^-15 of a half-integer (vreduceps:
+// v minus its nearest integer); those lanes (about 1 in 16000) are divided.
+// Above 128 both clamp to 127.
 template <bool kMultiply>
 inline __m128i quantize16(__m512 x, __m512 scale, __m512 inv) {
-  constexpr int kTrunc = _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC;
-  const __m512 half = _mm512_set1_ps(0.5f);
+  constexpr int kNearestInt = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;  // vreduceps imm: M = 0
   __m512 v = kMultiply ? _mm512_mul_ps(x, inv) : _mm512_div_ps(x, scale);
-  __m512 a = abs_ps(v), ta = _mm512_roundscale_ps(a, kTrunc);
-  __m512 f = _mm512_sub_ps(a, ta);  // exact; NaN for NaN and Inf
   if (kMultiply) {
-    const __mmask16 near = _mm512_cmp_ps_mask(abs_ps(_mm512_sub_ps(f, half)),
-                                              _mm512_set1_ps(0x1p-15f), _CMP_LE_OQ);
-    if (near) {
-      v = _mm512_mask_div_ps(v, near, x, scale);
-      a = abs_ps(v), ta = _mm512_roundscale_ps(a, kTrunc), f = _mm512_sub_ps(a, ta);
-    }
+    const __m512 off = abs_ps(_mm512_reduce_ps(v, kNearestInt));  // NaN for NaN and Inf
+    const __mmask16 near = _mm512_cmp_ps_mask(off, _mm512_set1_ps(0.5f - 0x1p-15f), _CMP_GE_OQ);
+    if (near) v = _mm512_mask_div_ps(v, near, x, scale);
   }
-  __m512 r = _mm512_mask_add_ps(ta, _mm512_cmp_ps_mask(f, half, _CMP_GE_OQ), ta,
-                                _mm512_set1_ps(1.f));
-  r = _mm512_min_ps(r, _mm512_set1_ps(127.f));  // vminps gives 127 for NaN
-  r = _mm512_mask_sub_ps(r, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ),
-                         _mm512_setzero_ps(), r);
+  // (v & -0) | (0.5 - 2^-25): the rounding offset with v's sign.
+  const __m512 half = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+      _mm512_castps_si512(v), _mm512_set1_epi32(int(0x80000000u)), _mm512_set1_epi32(0x3effffff), 0xEA));
+  __m512 r = _mm512_min_ps(_mm512_add_ps(v, half), _mm512_set1_ps(127.f));
+  r = _mm512_max_ps(r, _mm512_set1_ps(-127.f));
   return _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(r));
 }
 
