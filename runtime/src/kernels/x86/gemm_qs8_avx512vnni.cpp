@@ -138,10 +138,58 @@ void tile_sums(const int8_t* xq, int rows, int k, int kp, int kc, const int8_t* 
   }
 }
 
+// One tile's per-column constants and epilogue flags, copied out of *e (y
+// stores could alias it, which would reload it every vector).
+struct TileConstants {
+  __m512i comp[3];  // 128 * sums[j]
+  __m512 wscale[3], bias_v[3];
+  int ncols, nbk;
+  bool bias, accumulate;
+};
+
+// Rows [0, rows) of the tile's int32 sums c to y: v = float(acc) * (x_scale *
+// w_scale), + bias, (+ y), then the activation in registers.
+template <Act A>
+void dequantize(const int32_t* c, int rows, const float* x_scales, const TileConstants& t,
+                float* y, int ldy) {
+  for (int r = 0; r < rows; ++r) {
+    const __m512 xs = _mm512_set1_ps(x_scales[r]);
+    float* yrow = y + size_t(r) * ldy;
+    const int32_t* crow = c + r * kTileN;
+    for (int jv = 0; jv < t.nbk; ++jv) {
+      const __mmask16 mk = lanes(t.ncols - jv * 16);
+      const __m512i acc = _mm512_sub_epi32(_mm512_load_si512(crow + jv * 16), t.comp[jv]);
+      __m512 v = rounded(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_mul_ps(xs, t.wscale[jv])));
+      if (t.bias) v = _mm512_add_ps(v, t.bias_v[jv]);
+      // Masked stores are slow on Zen 4: full vectors go unmasked.
+      if (mk == 0xFFFF) {
+        if (t.accumulate) v = _mm512_add_ps(_mm512_loadu_ps(yrow + jv * 16), v);
+        _mm512_storeu_ps(yrow + jv * 16, f32_act_avx512f(v, A));
+        continue;
+      }
+      if (t.accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, yrow + jv * 16), v);
+      _mm512_mask_storeu_ps(yrow + jv * 16, mk, f32_act_avx512f(v, A));
+    }
+  }
+}
+
+using DequantizeFn = void (*)(const int32_t*, int, const float*, const TileConstants&, float*, int);
+
+DequantizeFn dequantize_for(Act act) {
+  switch (act) {
+    case Act::None: return dequantize<Act::None>;
+    case Act::GeluErf: return dequantize<Act::GeluErf>;
+    case Act::GeluTanh: return dequantize<Act::GeluTanh>;
+    case Act::Relu: return dequantize<Act::Relu>;
+    case Act::Tanh: return dequantize<Act::Tanh>;
+  }
+  return dequantize<Act::None>;
+}
+
 }  // namespace
 
 void gemm_qs8_avx512vnni(const int8_t* xq, const float* x_scales, int m, int k,
-                         const Qs8Weights& w, int n, const Epilogue& e, float* y, int ldy) {
+                         const Qs8Weights& w, int n, const Epilogue& e, float* y0, int ldy) {
   if (m <= 0 || n <= 0) return;
   const int kb = (k + kQs8TileK - 1) / kQs8TileK;
   const int kp = kb * kQs8TileK;
@@ -150,47 +198,25 @@ void gemm_qs8_avx512vnni(const int8_t* xq, const float* x_scales, int m, int k,
   const int chunks = (kp + kKC - 1) / kKC;
   const int kc = ((kp + chunks - 1) / (chunks > 0 ? chunks : 1) + 3) / 4 * 4;
   alignas(64) int32_t cbuf[kRowGroup * kTileN];
-  // Locals: y stores could alias *e, which would reload it every vector.
-  const bool accumulate = e.accumulate;
-  const Act act = e.act;
+  const DequantizeFn dequant = dequantize_for(e.act);  // the activation's choice out of the loops
 
   for (int n0 = 0; n0 < n; n0 += kTileN) {
+    float* const y = y0 + n0;
     const int ncols = n - n0 < kTileN ? n - n0 : kTileN;
     const int nbk = (ncols + kQs8TileN - 1) / kQs8TileN;
-    __m512i comp[3];  // 128 * sums[j]
-    __m512 wscale[3], bias[3];
+    TileConstants t;
+    t.ncols = ncols, t.nbk = nbk, t.bias = e.bias != nullptr, t.accumulate = e.accumulate;
     for (int jv = 0; jv < nbk; ++jv) {
       const __mmask16 mk = lanes(ncols - jv * 16);
-      comp[jv] = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mk, w.sums + n0 + jv * 16), 7);
-      wscale[jv] = _mm512_maskz_loadu_ps(mk, w.scales + n0 + jv * 16);
-      bias[jv] = e.bias ? _mm512_maskz_loadu_ps(mk, e.bias + n0 + jv * 16) : _mm512_setzero_ps();
+      t.comp[jv] = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mk, w.sums + n0 + jv * 16), 7);
+      t.wscale[jv] = _mm512_maskz_loadu_ps(mk, w.scales + n0 + jv * 16);
+      t.bias_v[jv] = t.bias ? _mm512_maskz_loadu_ps(mk, e.bias + n0 + jv * 16) : _mm512_setzero_ps();
     }
     const int8_t* wtile = w.data + size_t(n0 / kQs8TileN) * ldw;
     for (int g0 = 0; g0 < m; g0 += kRowGroup) {
       const int rows = m - g0 < kRowGroup ? m - g0 : kRowGroup;
       tile_sums(xq + size_t(g0) * k, rows, k, kp, kc, wtile, ldw, nbk, cbuf);
-      // Dequantize: v = float(acc) * (x_scale * w_scale), + bias, (+ y), then
-      // the activation in registers.
-      for (int r = 0; r < rows; ++r) {
-        const __m512 xs = _mm512_set1_ps(x_scales[g0 + r]);
-        float* yrow = y + size_t(g0 + r) * ldy + n0;
-        const int32_t* crow = cbuf + r * kTileN;
-        for (int jv = 0; jv < nbk; ++jv) {
-          const __mmask16 mk = lanes(ncols - jv * 16);
-          const __m512i acc = _mm512_sub_epi32(_mm512_load_si512(crow + jv * 16), comp[jv]);
-          const __m512 s = _mm512_mul_ps(xs, wscale[jv]);
-          __m512 v = rounded(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), s));
-          if (e.bias) v = _mm512_add_ps(v, bias[jv]);
-          // Masked stores are slow on Zen 4: full vectors go unmasked.
-          if (mk == 0xFFFF) {
-            if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(yrow + jv * 16), v);
-            _mm512_storeu_ps(yrow + jv * 16, f32_act_avx512f(v, act));
-            continue;
-          }
-          if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, yrow + jv * 16), v);
-          _mm512_mask_storeu_ps(yrow + jv * 16, mk, f32_act_avx512f(v, act));
-        }
-      }
+      dequant(cbuf, rows, x_scales + g0, t, y + size_t(g0) * ldy, ldy);
     }
   }
 }
