@@ -2,7 +2,7 @@
 // byte-identical to quantize_f32_qs8_ref for every input (NaN, Inf, zero rows,
 // static scales): the same max|x| / 127 scale, the correctly rounded x / scale
 // (a multiply by 1 / scale, divided where that could round otherwise), and
-// round-half-away done exactly (trunc, then +-1 when |v - trunc| >= 0.5).
+// round-half-away done exactly (quantize8).
 #include <math.h>
 
 #include "kernels/x86/intrinsics.h"
@@ -73,16 +73,15 @@ inline __m256 quotient(__m256 x, __m256 scale, __m256 inv, bool multiply) {
 }
 
 // 8 values to int32 in [-127, 127]: round-half-away(x / scale), clamped.
+// round-half-away(v) = trunc(v + copysign(0.5 - 2^-25, v)), equal to roundf
+// for every float (checked exhaustively over the non-negative ones below
+// 2^25; above, all are integers); the truncation is the conversion's.
 inline __m256i quantize8(__m256 x, __m256 scale, __m256 inv, bool multiply) {
   const __m256 v = quotient(x, scale, inv, multiply);
-  __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  // v - trunc(v) is exact; NaN and Inf give NaN here and compare false.
-  const __m256 up = _mm256_cmp_ps(abs_ps(_mm256_sub_ps(v, t)), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-  const __m256 away = _mm256_or_ps(_mm256_and_ps(v, _mm256_set1_ps(-0.f)), _mm256_set1_ps(1.f));
-  t = _mm256_add_ps(t, _mm256_and_ps(up, away));
+  const __m256 half = _mm256_or_ps(_mm256_and_ps(v, _mm256_set1_ps(-0.f)), _mm256_set1_ps(0x1.fffffep-2f));
   // vminps/vmaxps are (a < b ? a : b) and (a > b ? a : b), the reference's
   // clamps exactly: NaN becomes 127 there and here.
-  t = _mm256_min_ps(t, _mm256_set1_ps(127.f));
+  __m256 t = _mm256_min_ps(_mm256_add_ps(v, half), _mm256_set1_ps(127.f));
   t = _mm256_max_ps(t, _mm256_set1_ps(-127.f));
   return _mm256_cvttps_epi32(t);
 }
