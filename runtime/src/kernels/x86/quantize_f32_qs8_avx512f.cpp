@@ -67,7 +67,8 @@ inline __m128i quantize16(__m512 x, __m512 scale, __m512 inv) {
   constexpr int kNearestInt = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;  // vreduceps imm: M = 0
   __m512 v = kMultiply ? _mm512_mul_ps(x, inv) : _mm512_div_ps(x, scale);
   if (kMultiply) {
-    const __m512 off = abs_ps(_mm512_reduce_ps(v, kNearestInt));  // NaN for NaN and Inf
+    // 0 for +-Inf and NaN for NaN: neither is flagged (both clamp alike).
+    const __m512 off = abs_ps(_mm512_reduce_ps(v, kNearestInt));
     const __mmask16 near = _mm512_cmp_ps_mask(off, _mm512_set1_ps(0.5f - 0x1p-15f), _CMP_GE_OQ);
     if (near) v = _mm512_mask_div_ps(v, near, x, scale);
   }
