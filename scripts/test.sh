@@ -3,7 +3,8 @@
 #   1. host: build everything in build/ (Release), run every ctest label
 #      (install: tests/consumer built against `cmake --install build`, via
 #      add_subdirectory and via pkg-config, and run)
-#   2. aarch64: cross-build the runtime core, run its unit tests under qemu
+#   2. aarch64, armv7: cross-build the runtime core, run its unit tests
+#      under qemu-aarch64 / qemu-arm
 #   3. cortex-m55: build the core + samples/firmware (link and no-heap check)
 #   4. sanitize: everything again with ASan + UBSan (-fno-sanitize-recover) in
 #      build-san/, the whole ctest suite
@@ -31,6 +32,13 @@ aarch64() {
     ctest --test-dir build-aarch64 --output-on-failure --no-tests=error --parallel "$jobs"
 }
 
+armv7() {
+  cmake -S . -B build-armhf -G Ninja -DVITRT_CORE_ONLY=ON \
+    -DCMAKE_TOOLCHAIN_FILE=platforms/toolchains/arm-linux-gnueabihf.cmake &&
+    cmake --build build-armhf --parallel "$jobs" &&
+    ctest --test-dir build-armhf --output-on-failure --no-tests=error --parallel "$jobs"
+}
+
 cortex_m55() {
   cmake -S . -B build-m55 -G Ninja -DVITRT_CORE_ONLY=ON \
     -DCMAKE_TOOLCHAIN_FILE=platforms/toolchains/cortex-m55.cmake &&
@@ -53,7 +61,7 @@ fuzz() {
 
 summary=""
 failed=0
-for stage in host aarch64 cortex_m55 sanitize fuzz; do
+for stage in host aarch64 armv7 cortex_m55 sanitize fuzz; do
   echo "=== test.sh: $stage"
   start=$SECONDS
   if "$stage" </dev/null; then result=PASS; else result=FAIL; failed=1; fi
