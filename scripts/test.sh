@@ -4,7 +4,9 @@
 #      (install: tests/consumer built against `cmake --install build`, via
 #      add_subdirectory and via pkg-config, and run)
 #   2. aarch64, armv7: cross-build the runtime core, run its unit tests
-#      under qemu-aarch64 / qemu-arm
+#      under qemu-aarch64 / qemu-arm; cross-build the tools without the
+#      converter and check their logits against the host's on the sample
+#      (tests/cross/tools_parity.sh; needs the host stage's build/)
 #   3. cortex-m55: build the core + samples/firmware (link and no-heap check)
 #   4. sanitize: everything again with ASan + UBSan (-fno-sanitize-recover) in
 #      build-san/, the whole ctest suite
@@ -25,18 +27,31 @@ host() {
     ctest --test-dir build --output-on-failure --no-tests=error --parallel "$jobs"
 }
 
+# cross_tools TOOLCHAIN BUILD_DIR EMULATOR...: vitrt-run for the target, its
+# logits against the host's.
+cross_tools() {
+  local toolchain=$1 dir=$2
+  shift 2
+  cmake -S . -B "$dir" -G Ninja -DVITRT_BUILD_TESTS=OFF -DVITRT_BUILD_CONVERTER=OFF \
+    -DCMAKE_TOOLCHAIN_FILE="platforms/toolchains/$toolchain.cmake" &&
+    cmake --build "$dir" --parallel "$jobs" --target vitrt-run &&
+    bash tests/cross/tools_parity.sh build "$dir" "$@"
+}
+
 aarch64() {
   cmake -S . -B build-aarch64 -G Ninja -DVITRT_CORE_ONLY=ON \
     -DCMAKE_TOOLCHAIN_FILE=platforms/toolchains/aarch64-linux-gnu.cmake &&
     cmake --build build-aarch64 --parallel "$jobs" &&
-    ctest --test-dir build-aarch64 --output-on-failure --no-tests=error --parallel "$jobs"
+    ctest --test-dir build-aarch64 --output-on-failure --no-tests=error --parallel "$jobs" &&
+    cross_tools aarch64-linux-gnu build-aarch64-tools qemu-aarch64 -L /usr/aarch64-linux-gnu
 }
 
 armv7() {
   cmake -S . -B build-armhf -G Ninja -DVITRT_CORE_ONLY=ON \
     -DCMAKE_TOOLCHAIN_FILE=platforms/toolchains/arm-linux-gnueabihf.cmake &&
     cmake --build build-armhf --parallel "$jobs" &&
-    ctest --test-dir build-armhf --output-on-failure --no-tests=error --parallel "$jobs"
+    ctest --test-dir build-armhf --output-on-failure --no-tests=error --parallel "$jobs" &&
+    cross_tools arm-linux-gnueabihf build-armhf-tools qemu-arm -L /usr/arm-linux-gnueabihf
 }
 
 cortex_m55() {
