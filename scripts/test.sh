@@ -27,32 +27,22 @@ host() {
     ctest --test-dir build --output-on-failure --no-tests=error --parallel "$jobs"
 }
 
-# cross_tools TOOLCHAIN BUILD_DIR EMULATOR...: vitrt-run for the target, its
-# logits against the host's.
-cross_tools() {
-  local toolchain=$1 dir=$2
-  shift 2
-  cmake -S . -B "$dir" -G Ninja -DVITRT_BUILD_TESTS=OFF -DVITRT_BUILD_CONVERTER=OFF \
-    -DCMAKE_TOOLCHAIN_FILE="platforms/toolchains/$toolchain.cmake" &&
-    cmake --build "$dir" --parallel "$jobs" --target vitrt-run &&
-    bash tests/cross/tools_parity.sh build "$dir" "$@"
+# arm_linux TRIPLE DIR QEMU: the runtime core and its unit tests in DIR, then
+# vitrt-run without the converter in DIR-tools, its logits against the host's.
+arm_linux() {
+  local triple=$1 dir=$2 qemu=$3
+  cmake -S . -B "$dir" -G Ninja -DVITRT_CORE_ONLY=ON \
+    -DCMAKE_TOOLCHAIN_FILE="platforms/toolchains/$triple.cmake" &&
+    cmake --build "$dir" --parallel "$jobs" &&
+    ctest --test-dir "$dir" --output-on-failure --no-tests=error --parallel "$jobs" &&
+    cmake -S . -B "$dir-tools" -G Ninja -DVITRT_BUILD_TESTS=OFF -DVITRT_BUILD_CONVERTER=OFF \
+      -DCMAKE_TOOLCHAIN_FILE="platforms/toolchains/$triple.cmake" &&
+    cmake --build "$dir-tools" --parallel "$jobs" --target vitrt-run &&
+    bash tests/cross/tools_parity.sh build "$dir-tools" "$qemu" -L "/usr/$triple"
 }
 
-aarch64() {
-  cmake -S . -B build-aarch64 -G Ninja -DVITRT_CORE_ONLY=ON \
-    -DCMAKE_TOOLCHAIN_FILE=platforms/toolchains/aarch64-linux-gnu.cmake &&
-    cmake --build build-aarch64 --parallel "$jobs" &&
-    ctest --test-dir build-aarch64 --output-on-failure --no-tests=error --parallel "$jobs" &&
-    cross_tools aarch64-linux-gnu build-aarch64-tools qemu-aarch64 -L /usr/aarch64-linux-gnu
-}
-
-armv7() {
-  cmake -S . -B build-armhf -G Ninja -DVITRT_CORE_ONLY=ON \
-    -DCMAKE_TOOLCHAIN_FILE=platforms/toolchains/arm-linux-gnueabihf.cmake &&
-    cmake --build build-armhf --parallel "$jobs" &&
-    ctest --test-dir build-armhf --output-on-failure --no-tests=error --parallel "$jobs" &&
-    cross_tools arm-linux-gnueabihf build-armhf-tools qemu-arm -L /usr/arm-linux-gnueabihf
-}
+aarch64() { arm_linux aarch64-linux-gnu build-aarch64 qemu-aarch64; }
+armv7() { arm_linux arm-linux-gnueabihf build-armhf qemu-arm; }
 
 cortex_m55() {
   cmake -S . -B build-m55 -G Ninja -DVITRT_CORE_ONLY=ON \

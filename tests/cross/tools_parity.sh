@@ -7,8 +7,11 @@
 # (e.g. qemu-aarch64 -L /usr/aarch64-linux-gnu). The model is converted on the
 # host, as users do; both vitrt-run classify every bundled image (1 thread),
 # the host with its reference kernels (the same arithmetic as the portable
-# kernels of the cross build). Passes when the logits agree: fp32 within
-# 1e-5, int8 within 2e-2, with the same top-1 class for every image.
+# kernels of the cross build). Passes when the logits agree within 1e-5,
+# int8 as fp32 (both round every product and sum as written, so they quantize
+# identically; a GCC-fused a * b + c moves int8 logits by ~1e-2), with the
+# same top-1 class for every image. An Arm kernel set with other arithmetic
+# will need the int8 tolerance of the e2e tests here.
 set -euo pipefail
 host=$1 cross=$2
 shift 2
@@ -32,7 +35,7 @@ import sys
 import numpy as np
 work = sys.argv[1]
 ok = True
-for dtype, tol in (("fp32", 1e-5), ("int8", 2e-2)):
+for dtype, tol in (("fp32", 1e-5), ("int8", 1e-5)):
     h = np.load(f"{work}/host_{dtype}.npy")
     c = np.load(f"{work}/cross_{dtype}.npy")
     diff = float(np.abs(h - c).max()) if h.shape == c.shape else float("inf")
